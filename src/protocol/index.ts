@@ -1,0 +1,9 @@
+export * from './codec.js';
+export * from './enums.js';
+export * from './errors.js';
+export type * from './messages.js';
+export { INSTANCE_ID_KEYS } from './messages.js';
+export * from './products.js';
+export * from './recovery.js';
+export * from './signature.js';
+export * from './webhookSignature.js';

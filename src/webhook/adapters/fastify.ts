@@ -1,0 +1,35 @@
+/**
+ * A Fastify plugin for Zoom webhooks. Register it (encapsulated) and it adds one POST route whose body is
+ * kept raw, so the signature can be verified; other routes keep their own parsers.
+ */
+import type { FastifyInstance } from 'fastify';
+import { dispatchEvent, type WebhookAdapterOptions } from './dispatch.js';
+
+export interface FastifyWebhookOptions extends WebhookAdapterOptions {
+  /** Route path. Default `/webhook`. */
+  path?: string;
+}
+
+/**
+ * @example
+ * await app.register(rtmsWebhookPlugin, { receiver, onEvent, path: '/zoom/webhook' });
+ */
+export async function rtmsWebhookPlugin(app: FastifyInstance, options: FastifyWebhookOptions): Promise<void> {
+  const { receiver } = options;
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(
+    '*',
+    { parseAs: 'buffer', bodyLimit: receiver.maxBodyBytes + 1 },
+    (_req, body, done) => {
+      done(null, body);
+    },
+  );
+  app.post(options.path ?? '/webhook', (request, reply) => {
+    const started = performance.now();
+    const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+    const result = receiver.receive(body, request.headers);
+    reply.raw.once('finish', () => dispatchEvent(result, options));
+    options.onResult?.(result, performance.now() - started);
+    return reply.code(result.status).type('application/json; charset=utf-8').send(result.body);
+  });
+}
