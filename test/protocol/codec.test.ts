@@ -64,7 +64,7 @@ function prng(seed: number): () => number {
   };
 }
 
-/** A copy of `buf` in a fresh ArrayBuffer of exactly its length (a Buffer's `.buffer` may be a shared pool). */
+/** A copy of `buf` in an ArrayBuffer of exactly its length (a Buffer's `.buffer` may be a shared pool). */
 function toArrayBuffer(buf: Buffer): ArrayBuffer {
   const ab = new ArrayBuffer(buf.length);
   new Uint8Array(ab).set(buf);
@@ -95,7 +95,9 @@ const STREAM_ID = '03db704592624398931a588dd78200cb';
 const MEETING_UUID = '4cVHn7mWQ/+8J9k2lLy1dw==';
 const SIGNATURE = '25f8054761b134b6113854463003261167d87358b761abb6e593615381217ffb';
 const AUDIO_PCM = l16Tone();
-const JPEG_FRAME = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00, 0xff, 0xd9]);
+const JPEG_FRAME = Buffer.from([
+  0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00, 0xff, 0xd9,
+]);
 const H264_NAL = Buffer.from([0x00, 0x00, 0x00, 0x01, 0x67, 0x42, 0xc0, 0x1e, 0xda, 0x02, 0x80, 0xbf, 0xe5]);
 
 const audio: AudioMessage = {
@@ -221,7 +223,11 @@ const SAMPLES: ReadonlyArray<readonly [string, RtmsMessage]> = [
           data_opt: DataOption.AUDIO_MIXED_STREAM,
           send_rate: 20,
         },
-        transcript: { content_type: ContentType.TEXT, src_language: TranscriptLanguage.ENGLISH, enable_lid: true },
+        transcript: {
+          content_type: ContentType.TEXT,
+          src_language: TranscriptLanguage.ENGLISH,
+          enable_lid: true,
+        },
       },
     },
   ],
@@ -427,7 +433,7 @@ describe('decodeFrame / encodeMessage round trip', () => {
     expect(expectOk(decodeFrame(parts, false))).toStrictEqual(msg);
   });
 
-  it('decodes a Buffer that is a view into a larger buffer (ws slices frames out of its receive buffer)', () => {
+  it('decodes a Buffer that is a view into a larger buffer (as ws slices frames)', () => {
     const text = encodeMessage(audio);
     const big = Buffer.from(`garbage-before${text}garbage-after`);
     const view = big.subarray('garbage-before'.length, big.length - 'garbage-after'.length);
@@ -484,7 +490,9 @@ describe('encodeMessage wire format', () => {
       msg_type: MessageType.MEDIA_DATA_VIDEO,
       content: { user_id: 1, data: Buffer.from([0x00, 0x01, 0x02, 0x03, 0xfb, 0xff]), timestamp: 5 },
     };
-    expect(encodeMessage(msg)).toBe('{"msg_type":15,"content":{"user_id":1,"data":"AAECA/v/","timestamp":5}}');
+    expect(encodeMessage(msg)).toBe(
+      '{"msg_type":15,"content":{"user_id":1,"data":"AAECA/v/","timestamp":5}}',
+    );
   });
 
   it('never writes a Buffer as {"type":"Buffer"}', () => {
@@ -536,7 +544,12 @@ const MALFORMED: readonly MalformedCase[] = [
   { name: 'JSON null', frame: 'null', code: 'NOT_OBJECT' },
   { name: 'JSON string', frame: '"msg_type"', code: 'NOT_OBJECT' },
   { name: 'no msg_type', frame: '{"timestamp":1}', code: 'MISSING_MSG_TYPE' },
-  { name: 'msg_type as string', frame: '{"msg_type":"12","timestamp":1}', code: 'INVALID_FIELD', field: 'msg_type' },
+  {
+    name: 'msg_type as string',
+    frame: '{"msg_type":"12","timestamp":1}',
+    code: 'INVALID_FIELD',
+    field: 'msg_type',
+  },
   { name: 'msg_type 1.5', frame: '{"msg_type":1.5}', code: 'INVALID_FIELD', field: 'msg_type' },
   { name: 'msg_type 99', frame: '{"msg_type":99}', code: 'UNKNOWN_MSG_TYPE', msgType: 99 },
   { name: 'msg_type 0 (UNDEFINED)', frame: '{"msg_type":0}', code: 'UNKNOWN_MSG_TYPE', msgType: 0 },
@@ -554,7 +567,13 @@ const MALFORMED: readonly MalformedCase[] = [
     field: 'timestamp',
     msgType: 12,
   },
-  { name: 'audio without content', frame: '{"msg_type":14}', code: 'INVALID_FIELD', field: 'content', msgType: 14 },
+  {
+    name: 'audio without content',
+    frame: '{"msg_type":14}',
+    code: 'INVALID_FIELD',
+    field: 'content',
+    msgType: 14,
+  },
   {
     name: 'audio content is an array',
     frame: '{"msg_type":14,"content":[]}',
@@ -737,10 +756,19 @@ const MALFORMED: readonly MalformedCase[] = [
     field: 'content',
     msgType: 23,
   },
-  { name: 'binary frame that is not UTF-8', frame: Buffer.from([0xff, 0xfe, 0xfd]), isBinary: true, code: 'NOT_UTF8' },
+  {
+    name: 'binary frame that is not UTF-8',
+    frame: Buffer.from([0xff, 0xfe, 0xfd]),
+    isBinary: true,
+    code: 'NOT_UTF8',
+  },
   {
     name: 'binary JSON frame with a lone continuation byte',
-    frame: Buffer.concat([Buffer.from('{"msg_type":12,"timestamp":1,"x":"'), Buffer.from([0x80]), Buffer.from('"}')]),
+    frame: Buffer.concat([
+      Buffer.from('{"msg_type":12,"timestamp":1,"x":"'),
+      Buffer.from([0x80]),
+      Buffer.from('"}'),
+    ]),
     isBinary: true,
     code: 'NOT_UTF8',
   },
@@ -849,7 +877,21 @@ describe('decodeFrame never throws', () => {
 
   it('on 400 valid frames with one field replaced by a random value, and re-encodes what it accepts', () => {
     const rand = prng(0x5eed_0003);
-    const values: unknown[] = [null, true, 0, -1, 1.5, '', 'x', '{', [], [1], {}, { data: 'y' }, 1e999];
+    const values: unknown[] = [
+      null,
+      true,
+      0,
+      -1,
+      1.5,
+      '',
+      'x',
+      '{',
+      [],
+      [1],
+      {},
+      { data: 'y' },
+      Number.POSITIVE_INFINITY,
+    ];
     const pick = <T>(arr: readonly T[]): T => arr[Math.floor(rand() * arr.length)]!;
     let accepted = 0;
     let rejected = 0;
@@ -907,7 +949,8 @@ describe('decodeFrame tolerance', () => {
   });
 
   it('accepts participant user_ids as numbers and strings', () => {
-    const frame = '{"msg_type":6,"event":{"event_type":4,"participants":[{"user_id":"xxxxxxxxxx"},{"user_id":7}]}}';
+    const frame =
+      '{"msg_type":6,"event":{"event_type":4,"participants":[{"user_id":"xxxxxxxxxx"},{"user_id":7}]}}';
     const msg = expectOk(decodeFrame(frame));
     if (msg.msg_type !== MessageType.EVENT_UPDATE) throw new Error('not an event update');
     expect(msg.event.participants).toEqual([{ user_id: 'xxxxxxxxxx' }, { user_id: 7 }]);
@@ -915,7 +958,9 @@ describe('decodeFrame tolerance', () => {
 
   it('accepts null optional fields and removes them', () => {
     const audioMsg = expectOk(
-      decodeFrame('{"msg_type":14,"content":{"user_id":5,"user_name":null,"data":"AAE=","length":null,"timestamp":3}}'),
+      decodeFrame(
+        '{"msg_type":14,"content":{"user_id":5,"user_name":null,"data":"AAE=","length":null,"timestamp":3}}',
+      ),
     );
     expect(audioMsg).toStrictEqual({
       msg_type: MessageType.MEDIA_DATA_AUDIO,
@@ -928,7 +973,9 @@ describe('decodeFrame tolerance', () => {
     const resp = expectOk(decodeFrame('{"msg_type":2,"status_code":3,"reason":null,"media_server":null}'));
     expect(resp).toStrictEqual({ msg_type: MessageType.SIGNALING_HAND_SHAKE_RESP, status_code: 3 });
 
-    const event = expectOk(decodeFrame('{"msg_type":6,"event":{"event_type":6,"timestamp":9,"user_id":null}}'));
+    const event = expectOk(
+      decodeFrame('{"msg_type":6,"event":{"event_type":6,"timestamp":9,"user_id":null}}'),
+    );
     expect(event).toStrictEqual({
       msg_type: MessageType.EVENT_UPDATE,
       event: { event_type: EventType.SHARING_STOP, timestamp: 9 },
@@ -958,7 +1005,10 @@ describe('decodeFrame tolerance', () => {
   });
 
   it('keeps chat text that starts with "{" but is not JSON as plain text', () => {
-    const frame = JSON.stringify({ msg_type: 18, content: { data: '{ not json, just a brace', timestamp: 1 } });
+    const frame = JSON.stringify({
+      msg_type: 18,
+      content: { data: '{ not json, just a brace', timestamp: 1 },
+    });
     expect(expectOk(decodeFrame(frame))).toStrictEqual({
       msg_type: MessageType.MEDIA_DATA_CHAT,
       content: { data: '{ not json, just a brace', timestamp: 1 },
@@ -1032,7 +1082,10 @@ describe('decodeFrame tolerance', () => {
 
   it('keeps outer chat user fields over the structured ones', () => {
     const inner = JSON.stringify({ data: 'x', user_id: 1, user_name: 'inner', timestamp: 1 });
-    const frame = JSON.stringify({ msg_type: 18, content: { data: inner, user_id: 2, user_name: 'outer', timestamp: 2 } });
+    const frame = JSON.stringify({
+      msg_type: 18,
+      content: { data: inner, user_id: 2, user_name: 'outer', timestamp: 2 },
+    });
     expect(expectOk(decodeFrame(frame))).toStrictEqual({
       msg_type: MessageType.MEDIA_DATA_CHAT,
       content: { data: 'x', user_id: 2, user_name: 'outer', timestamp: 2, structured: {} },
@@ -1065,7 +1118,10 @@ describe('decodeFrame tolerance', () => {
       expect((msg as unknown as Record<string, unknown>)[key]).toBe('id-1');
     }
     const bad = expectError(
-      decodeFrame('{"msg_type":3,"protocol_version":1,"rtms_stream_id":"s","signature":"x","media_type":1,"session_id":7}'),
+      decodeFrame(
+        '{"msg_type":3,"protocol_version":1,"rtms_stream_id":"s","signature":"x","media_type":1,' +
+          '"session_id":7}',
+      ),
     );
     expect(bad.field).toBe('session_id');
   });

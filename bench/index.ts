@@ -1,0 +1,5 @@
+import { benchCodec } from './codec.js';
+import { benchWebhook } from './webhook.js';
+
+await benchCodec();
+await benchWebhook();

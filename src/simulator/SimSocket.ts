@@ -1,0 +1,150 @@
+/**
+ * One server-side WebSocket of the simulator: frames in the configured mode, Zoom's keep-alive, and the
+ * ways a socket can be made to fail.
+ */
+import type { Socket } from 'node:net';
+import type WebSocket from 'ws';
+import { encodeMessage } from '../protocol/codec.js';
+import { MessageType } from '../protocol/enums.js';
+import type { RtmsMessage } from '../protocol/messages.js';
+import type { FrameMode } from './options.js';
+
+export interface KeepAliveCounters {
+  sent: number;
+  answered: number;
+  /** Requests still unanswered when the next one was due. */
+  missed: number;
+}
+
+export interface SimSocketOptions {
+  frames: FrameMode;
+  keepAliveIntervalMs: number;
+  keepAliveMaxMissed: number;
+  keepAliveMode: 'always' | 'idle';
+  /** Three keep-alives went unanswered. */
+  onKeepAliveTimeout: () => void;
+  counters: KeepAliveCounters;
+}
+
+/** Above this much unsent data the media pump waits for the client to catch up. */
+export const BACKPRESSURE_BYTES = 4 * 1024 * 1024;
+
+export class SimSocket {
+  readonly ws: WebSocket;
+  private readonly options: SimSocketOptions;
+  private keepAliveTimer: NodeJS.Timeout | undefined;
+  private readonly outstanding = new Set<number>();
+  private framesSent = 0;
+  private lastDataAt = 0;
+  private keepAliveStopped = false;
+  private closed = false;
+
+  constructor(ws: WebSocket, options: SimSocketOptions) {
+    this.ws = ws;
+    this.options = options;
+  }
+
+  get isOpen(): boolean {
+    return !this.closed && this.ws.readyState === this.ws.OPEN;
+  }
+
+  get bufferedAmount(): number {
+    return this.ws.bufferedAmount;
+  }
+
+  /** Sends one message as a text or binary frame, per the frame mode. */
+  send(msg: RtmsMessage): void {
+    if (!this.isOpen) return;
+    const text = encodeMessage(msg);
+    this.sendRaw(text);
+    if (msg.msg_type !== MessageType.KEEP_ALIVE_REQ) this.lastDataAt = performance.now();
+  }
+
+  /** Sends text exactly as given (used for malformed frames). */
+  sendRaw(text: string): void {
+    if (!this.isOpen) return;
+    const mode = this.options.frames;
+    const binary = mode === 'binary' || (mode === 'mixed' && this.framesSent % 2 === 1);
+    this.framesSent++;
+    if (binary) this.ws.send(Buffer.from(text, 'utf8'), { binary: true });
+    else this.ws.send(text, { binary: false });
+  }
+
+  startKeepAlive(): void {
+    if (this.keepAliveTimer || this.closed) return;
+    this.keepAliveTimer = setInterval(() => this.keepAliveTick(), this.options.keepAliveIntervalMs);
+    this.keepAliveTimer.unref();
+  }
+
+  /** The `stop-keepalive` fault: no more requests, and no timeout either. */
+  stopKeepAlive(): void {
+    this.keepAliveStopped = true;
+  }
+
+  /** A KEEP_ALIVE_RESP arrived. Only an echo of a timestamp we sent counts. */
+  onKeepAliveResponse(timestamp: number): void {
+    if (!this.outstanding.has(timestamp)) return;
+    this.outstanding.clear();
+    this.options.counters.answered++;
+  }
+
+  private keepAliveTick(): void {
+    if (!this.isOpen || this.keepAliveStopped) return;
+    if (this.outstanding.size >= this.options.keepAliveMaxMissed) {
+      this.options.counters.missed++;
+      this.stopTimers();
+      this.options.onKeepAliveTimeout();
+      return;
+    }
+    if (this.outstanding.size > 0) this.options.counters.missed++;
+    const idleFor = performance.now() - this.lastDataAt;
+    if (this.options.keepAliveMode === 'idle' && idleFor < this.options.keepAliveIntervalMs) {
+      this.outstanding.clear();
+      return;
+    }
+    let timestamp = Date.now();
+    while (this.outstanding.has(timestamp)) timestamp++;
+    this.outstanding.add(timestamp);
+    this.options.counters.sent++;
+    this.send({ msg_type: MessageType.KEEP_ALIVE_REQ, timestamp });
+  }
+
+  private stopTimers(): void {
+    if (this.keepAliveTimer) clearInterval(this.keepAliveTimer);
+    this.keepAliveTimer = undefined;
+  }
+
+  /** A clean close with a close frame. */
+  close(code = 1000, reason = ''): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.stopTimers();
+    this.ws.close(code, reason);
+    // A client that never answers the close frame must not keep the socket open.
+    setTimeout(() => this.ws.terminate(), 2_000).unref();
+  }
+
+  /** Gone without a close frame: the client sees 1006. */
+  drop(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.stopTimers();
+    this.ws.terminate();
+  }
+
+  /** A TCP reset: the client sees ECONNRESET. */
+  reset(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.stopTimers();
+    const socket = (this.ws as unknown as { _socket?: Socket })._socket;
+    if (socket && typeof socket.resetAndDestroy === 'function') socket.resetAndDestroy();
+    else this.ws.terminate();
+  }
+
+  /** The client went away: stop timers. */
+  markClosed(): void {
+    this.closed = true;
+    this.stopTimers();
+  }
+}

@@ -1,0 +1,144 @@
+/**
+ * Simulator options, their defaults, and the nominal Zoom timings they scale.
+ */
+import { randomBytes } from 'node:crypto';
+import type { MediaKind } from '../protocol/enums.js';
+import type { Product } from '../protocol/products.js';
+import type { ScheduledFault } from './faults.js';
+
+/** Zoom sends KEEP_ALIVE_REQ every 10 s on each socket. */
+export const KEEP_ALIVE_INTERVAL_MS = 10_000;
+/** Zoom acts after three unanswered keep-alives. */
+export const KEEP_ALIVE_MAX_MISSED = 3;
+/** After signaling is lost Zoom waits one minute for the app to reconnect. */
+export const SIGNALING_RECONNECT_WINDOW_MS = 60_000;
+/** After a media socket is lost Zoom waits 65 s for it to come back. */
+export const MEDIA_RECONNECT_WINDOW_MS = 65_000;
+/** Audio is buffered up to 60 s before the app connects, and across interruptions. */
+export const AUDIO_BUFFER_MS = 60_000;
+/** A socket that has not handshaken by then is closed. */
+export const HANDSHAKE_WAIT_MS = 10_000;
+/** Real-time period of the media pump. */
+export const PUMP_TICK_MS = 20;
+
+export interface SimulatorCredentials {
+  /** The General app's client id (meetings, webinars, Contact Center). */
+  clientId: string;
+  clientSecret: string;
+  /** The General app's webhook secret token. */
+  secretToken: string;
+  /** The Video SDK app's key and secret (sessions). Default: the General app's. */
+  videoSdkKey: string;
+  videoSdkSecret: string;
+  /** The Video SDK app's webhook secret token. Default: the General app's. */
+  videoSdkSecretToken: string;
+  /** Server-to-Server OAuth app for REST control. Defaults: `sim-account` and the General app's id/secret. */
+  accountId: string;
+  s2sClientId: string;
+  s2sClientSecret: string;
+}
+
+export type FrameMode = 'text' | 'binary' | 'mixed';
+
+export interface SimulatorOptions {
+  /** Where webhooks go. Without it, webhooks are only emitted as `webhook` events. */
+  webhookUrl?: string;
+  credentials?: Partial<SimulatorCredentials>;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default 0 (any free port). */
+  port?: number;
+  /** Serve `wss://` and `https://` with a generated self-signed certificate. */
+  tls?: boolean;
+  /** Simulated time runs this many times faster than real time (timers, windows, retries, token TTL). */
+  timeScale?: number;
+  /** How frames are sent: text, binary (UTF-8 JSON in binary frames) or alternating. */
+  frames?: FrameMode;
+  /** A second signaling connection for a live stream: rejected with status 8 (Zoom) or evicts the first. */
+  duplicateSignaling?: 'reject' | 'evict';
+  /** Send keep-alives on every socket (`always`, default) or only on sockets that sent nothing else lately. */
+  keepAlive?: 'always' | 'idle';
+  /** Nominal timings, before `timeScale`. */
+  keepAliveIntervalMs?: number;
+  keepAliveMaxMissed?: number;
+  signalingWindowMs?: number;
+  mediaWindowMs?: number;
+  /** Keys of `media_server.server_urls` (besides `all`); default: the product's kinds. */
+  mediaUrlKeys?: Partial<Record<MediaKind, string | null>>;
+  /** A PCM16 WAV file whose audio replaces the tones while someone speaks. */
+  audioWav?: string;
+  /** Faults applied to every stream, on its timeline. */
+  faults?: readonly ScheduledFault[];
+  /** Streams to start at once. Default 0. */
+  streams?: number;
+  product?: Product;
+  participants?: number;
+  /** Simulated duration of each auto-started stream. Default 30 s. */
+  durationMs?: number;
+  /** Structured chat layout (`content.data` holding JSON) for all chat, not just scripted structured lines. */
+  structuredChat?: boolean;
+}
+
+export interface StreamOptions {
+  product?: Product;
+  participants?: number;
+  durationMs?: number;
+  faults?: readonly ScheduledFault[];
+  /** Numeric meeting id for REST control; generated when absent. */
+  meetingId?: string;
+  seed?: number;
+}
+
+function token(bytes: number): string {
+  return randomBytes(bytes).toString('base64url');
+}
+
+/** Fills in generated credentials for whatever was not given. */
+export function resolveCredentials(given: Partial<SimulatorCredentials> = {}): SimulatorCredentials {
+  const clientId = given.clientId ?? `sim_${token(12)}`;
+  const clientSecret = given.clientSecret ?? token(24);
+  const secretToken = given.secretToken ?? token(16);
+  return {
+    clientId,
+    clientSecret,
+    secretToken,
+    videoSdkKey: given.videoSdkKey ?? clientId,
+    videoSdkSecret: given.videoSdkSecret ?? clientSecret,
+    videoSdkSecretToken: given.videoSdkSecretToken ?? secretToken,
+    accountId: given.accountId ?? 'sim-account',
+    s2sClientId: given.s2sClientId ?? clientId,
+    s2sClientSecret: given.s2sClientSecret ?? clientSecret,
+  };
+}
+
+/** Nominal timings divided by the time scale: what the simulator actually waits, in real ms. */
+export interface Timing {
+  timeScale: number;
+  keepAliveIntervalMs: number;
+  keepAliveMaxMissed: number;
+  signalingWindowMs: number;
+  mediaWindowMs: number;
+}
+
+export function timingOf(options: SimulatorOptions): Timing {
+  const timeScale = options.timeScale ?? 1;
+  if (!(timeScale > 0) || !Number.isFinite(timeScale)) {
+    throw new RangeError(`timeScale must be a positive number, got ${options.timeScale}`);
+  }
+  return {
+    timeScale,
+    keepAliveIntervalMs: (options.keepAliveIntervalMs ?? KEEP_ALIVE_INTERVAL_MS) / timeScale,
+    keepAliveMaxMissed: options.keepAliveMaxMissed ?? KEEP_ALIVE_MAX_MISSED,
+    signalingWindowMs: (options.signalingWindowMs ?? SIGNALING_RECONNECT_WINDOW_MS) / timeScale,
+    mediaWindowMs: (options.mediaWindowMs ?? MEDIA_RECONNECT_WINDOW_MS) / timeScale,
+  };
+}
+
+/** Media kinds each product streams (what a fully scoped app gets). */
+export const PRODUCT_KINDS: Readonly<Record<Product, readonly MediaKind[]>> = {
+  meeting: ['audio', 'video', 'deskshare', 'transcript', 'chat'],
+  webinar: ['audio', 'video', 'deskshare', 'transcript', 'chat'],
+  session: ['audio', 'video', 'deskshare', 'transcript'],
+  contact_center: ['audio', 'transcript'],
+  phone: ['audio', 'transcript'],
+};

@@ -1,0 +1,50 @@
+/**
+ * What the simulator saw, per stream and per webhook attempt: the ground truth tests compare against.
+ */
+import type { MediaKind } from '../protocol/enums.js';
+import type { Product } from '../protocol/products.js';
+import type { KeepAliveCounters } from './SimSocket.js';
+import type { WebhookAttempt } from './webhookSender.js';
+
+export interface HandshakeCounters {
+  ok: number;
+  /** Rejections by status code. */
+  rejected: Record<number, number>;
+}
+
+export type SimStreamState = 'starting' | 'active' | 'interrupted' | 'paused' | 'ended';
+
+export interface StreamReport {
+  streamId: string;
+  product: Product;
+  instanceId: string;
+  meetingId: string;
+  state: SimStreamState;
+  /** Most signaling connections that were live (handshaken) at once. */
+  maxConcurrentSignaling: number;
+  /** Most live media connections at once, per kind. */
+  maxConcurrentMedia: Record<MediaKind, number>;
+  handshakes: { signaling: HandshakeCounters; media: HandshakeCounters };
+  framesSent: Record<MediaKind, number>;
+  bytesSent: Record<MediaKind, number>;
+  keepAlives: KeepAliveCounters;
+  /** Signaling or media connections lost while the stream was live. */
+  interruptions: number;
+  /** Interruptions the client recovered from inside Zoom's window. */
+  recoveries: number;
+  faults: string[];
+  /** RTMS_STOP_REASON the stream ended with. */
+  endReason?: number;
+  startedAt: number;
+  endedAt?: number;
+}
+
+export interface SimulatorReport {
+  streams: StreamReport[];
+  webhooks: WebhookAttempt[];
+  urlValidation?: { ok: boolean; status: number; reason?: string };
+}
+
+export function emptyKindCounters(): Record<MediaKind, number> {
+  return { audio: 0, video: 0, deskshare: 0, transcript: 0, chat: 0 };
+}
