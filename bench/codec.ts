@@ -3,7 +3,7 @@
  * any decoder has to do. The goal is that validation costs at most 20% on top of that floor.
  */
 import { decodeFrame } from '../src/protocol/codec.js';
-import { MessageType } from '../src/protocol/enums.js';
+import { DataMessageAttribute, MessageType, TranscriptLanguage } from '../src/protocol/enums.js';
 
 /** Time spent in each measured round. */
 const ROUND_MS = 1_000;
@@ -51,12 +51,14 @@ function transcriptFrame(): Buffer {
       content: {
         user_id: 16_778_240,
         user_name: 'Ada Lovelace',
-        data: 'Let us move the quarterly review to Thursday so that the whole team can look at the final numbers.',
+        data:
+          'Let us move the quarterly review to Thursday so that ' +
+          'the whole team can look at the final numbers.',
         start_time: 1_727_384_349_000,
         end_time: 1_727_384_352_480,
         timestamp: 1_727_384_349_000,
-        language: 9,
-        attribute: 1,
+        language: TranscriptLanguage.ENGLISH,
+        attribute: DataMessageAttribute.ATTR_NEW,
       },
     }),
   );

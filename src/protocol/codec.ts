@@ -82,6 +82,8 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
  */
 function finishChat(msg: Record<string, unknown>): DecodeError | undefined {
   const content = msg.content as Record<string, unknown>;
+  // `structured` is ours, never Zoom's: only the layout of `data` may set it.
+  delete content.structured;
   let data = content.data;
   if (typeof data === 'string' && data.startsWith('{')) {
     try {
@@ -213,7 +215,7 @@ const SPECS: Readonly<Record<number, MessageSpec>> = {
       if (participants) {
         for (let i = 0; i < participants.length; i++) {
           const p = participants[i];
-          if (!isPlainObject(p) || (typeof p.user_id !== 'number' && typeof p.user_id !== 'string')) {
+          if (!isPlainObject(p) || (!Number.isInteger(p.user_id) && typeof p.user_id !== 'string')) {
             return invalidField(
               MessageType.EVENT_UPDATE,
               `event.participants.${i}.user_id`,
@@ -405,7 +407,12 @@ function frameText(data: FrameData, isBinary: boolean): string | DecodeError {
   else bytes = data;
   // `ws` has already validated text frames; a binary frame may hold anything.
   if (isBinary && !isUtf8(bytes)) return { code: 'NOT_UTF8', message: 'binary frame is not UTF-8 text' };
-  return Buffer.isBuffer(bytes) ? bytes.toString('utf8') : utf8Decoder.decode(bytes);
+  if (Buffer.isBuffer(bytes)) {
+    // TextDecoder drops a byte-order mark; Buffer#toString keeps it, and JSON.parse would refuse it.
+    const bom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
+    return bytes.toString('utf8', bom ? 3 : 0);
+  }
+  return utf8Decoder.decode(bytes);
 }
 
 /**
@@ -435,7 +442,7 @@ export function decodeObject(parsed: unknown): DecodeResult {
     return { ok: false, error: { code: 'NOT_OBJECT', message: 'frame is JSON but not an object' } };
   }
   const msgType = parsed.msg_type;
-  if (msgType === undefined) {
+  if (msgType === undefined || msgType === null) {
     return { ok: false, error: { code: 'MISSING_MSG_TYPE', message: 'frame has no msg_type' } };
   }
   if (!Number.isInteger(msgType)) {

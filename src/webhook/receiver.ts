@@ -104,8 +104,18 @@ export class WebhookReceiver {
         fix: 'set ZOOM_SECRET_TOKEN to the Secret Token shown under Features → Access in the Zoom Marketplace app',
       });
     }
+    const tolerance = options.timestampToleranceSec ?? DEFAULT_TIMESTAMP_TOLERANCE_SEC;
+    if (!Number.isFinite(tolerance) || tolerance < 0) {
+      throw new RtmsError(
+        RTMS_ERROR_CODES.CONFIG_INVALID,
+        `timestamp tolerance ${tolerance} s is not valid`,
+        {
+          fix: 'use a number of seconds >= 0 (0 turns the check off)',
+        },
+      );
+    }
     this.secrets = secrets;
-    this.toleranceMs = (options.timestampToleranceSec ?? DEFAULT_TIMESTAMP_TOLERANCE_SEC) * 1000;
+    this.toleranceMs = tolerance * 1000;
     this.maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
     this.skipVerify = options.insecureSkipVerify ?? false;
   }

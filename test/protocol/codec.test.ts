@@ -1006,7 +1006,7 @@ describe('decodeFrame tolerance', () => {
 
   it('keeps chat text that starts with "{" but is not JSON as plain text', () => {
     const frame = JSON.stringify({
-      msg_type: 18,
+      msg_type: MessageType.MEDIA_DATA_CHAT,
       content: { data: '{ not json, just a brace', timestamp: 1 },
     });
     expect(expectOk(decodeFrame(frame))).toStrictEqual({
@@ -1016,7 +1016,7 @@ describe('decodeFrame tolerance', () => {
   });
 
   it('keeps chat text that is JSON without a string "data" as plain text', () => {
-    const frame = JSON.stringify({ msg_type: 18, content: { data: '{"a":1}' } });
+    const frame = JSON.stringify({ msg_type: MessageType.MEDIA_DATA_CHAT, content: { data: '{"a":1}' } });
     expect(expectOk(decodeFrame(frame))).toStrictEqual({
       msg_type: MessageType.MEDIA_DATA_CHAT,
       content: { data: '{"a":1}' },
@@ -1033,7 +1033,10 @@ describe('decodeFrame tolerance', () => {
       user_name: 'Grace',
       timestamp: 1234,
     };
-    const frame = JSON.stringify({ msg_type: 18, content: { data: JSON.stringify(inner) } });
+    const frame = JSON.stringify({
+      msg_type: MessageType.MEDIA_DATA_CHAT,
+      content: { data: JSON.stringify(inner) },
+    });
     expect(expectOk(decodeFrame(frame))).toStrictEqual({
       msg_type: MessageType.MEDIA_DATA_CHAT,
       content: {
@@ -1052,7 +1055,7 @@ describe('decodeFrame tolerance', () => {
 
   it('decodes the structured chat layout when content.data is an object, not a string', () => {
     const frame = JSON.stringify({
-      msg_type: 18,
+      msg_type: MessageType.MEDIA_DATA_CHAT,
       content: {
         timestamp: 55,
         data: {
@@ -1083,7 +1086,7 @@ describe('decodeFrame tolerance', () => {
   it('keeps outer chat user fields over the structured ones', () => {
     const inner = JSON.stringify({ data: 'x', user_id: 1, user_name: 'inner', timestamp: 1 });
     const frame = JSON.stringify({
-      msg_type: 18,
+      msg_type: MessageType.MEDIA_DATA_CHAT,
       content: { data: inner, user_id: 2, user_name: 'outer', timestamp: 2 },
     });
     expect(expectOk(decodeFrame(frame))).toStrictEqual({
@@ -1108,7 +1111,7 @@ describe('decodeFrame tolerance', () => {
   it('accepts each product instance-id key in a handshake', () => {
     for (const key of ['meeting_uuid', 'webinar_uuid', 'session_id', 'engagement_id', 'call_id']) {
       const frame = JSON.stringify({
-        msg_type: 1,
+        msg_type: MessageType.SIGNALING_HAND_SHAKE_REQ,
         protocol_version: 1,
         rtms_stream_id: STREAM_ID,
         signature: SIGNATURE,
@@ -1124,5 +1127,34 @@ describe('decodeFrame tolerance', () => {
       ),
     );
     expect(bad.field).toBe('session_id');
+  });
+});
+
+describe('decodeFrame edge cases', () => {
+  it('ignores a wire field named structured on plain chat', () => {
+    const result = decodeFrame('{"msg_type":18,"content":{"data":"hi","structured":5}}', false);
+    expect(result.ok).toBe(true);
+    if (result.ok && result.message.msg_type === MessageType.MEDIA_DATA_CHAT) {
+      expect(result.message.content.data).toBe('hi');
+      expect(result.message.content.structured).toBeUndefined();
+    }
+  });
+
+  it('decodes a binary frame that starts with a byte-order mark, as a Buffer too', () => {
+    const json = Buffer.from('{"msg_type":12,"timestamp":5}');
+    const framed = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), json]);
+    const result = decodeFrame(framed, true);
+    expect(result.ok && result.message).toEqual({ msg_type: MessageType.KEEP_ALIVE_REQ, timestamp: 5 });
+  });
+
+  it('treats msg_type null as missing', () => {
+    const result = decodeFrame('{"msg_type":null}', false);
+    expect(!result.ok && result.error.code).toBe('MISSING_MSG_TYPE');
+  });
+
+  it('rejects a fractional participant user_id', () => {
+    const frame = '{"msg_type":6,"event":{"event_type":3,"participants":[{"user_id":1.5}]}}';
+    const result = decodeFrame(frame, false);
+    expect(!result.ok && result.error.field).toBe('event.participants.0.user_id');
   });
 });

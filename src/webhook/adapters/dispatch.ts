@@ -40,8 +40,8 @@ export function dispatchEvent(result: WebhookResult, options: WebhookAdapterOpti
   };
   setImmediate(() => {
     try {
-      const pending = options.onEvent(event);
-      if (pending instanceof Promise) pending.catch(report);
+      const pending = options.onEvent(event) as { then?: unknown } | undefined;
+      if (typeof pending?.then === 'function') Promise.resolve(pending).catch(report);
     } catch (err) {
       report(err);
     }

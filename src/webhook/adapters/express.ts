@@ -15,7 +15,7 @@ export interface ExpressLikeRequest extends IncomingMessage {
 export type ExpressLikeNext = (err?: unknown) => void;
 
 const RAW_BODY_FIX =
-  "mount the rtmskit middleware before express.json(), or give its route express.raw({ type: '*/*' }); " +
+  "mount the rtmskit middleware before express.json(), or give its route express.raw({ type: '*/*', limit: '256kb' }); " +
   'the signature covers the exact bytes Zoom sent, which a parsed body no longer has';
 
 function rawBodyOf(req: ExpressLikeRequest): Buffer | undefined {

@@ -24,6 +24,13 @@ export async function rtmsWebhookPlugin(app: FastifyInstance, options: FastifyWe
       done(null, body);
     },
   );
+  // Bodies past the parser's limit never reach the receiver: answer them in the receiver's shape too.
+  app.setErrorHandler((error: { code?: string; statusCode?: number }, _request, reply) => {
+    if (error.code !== 'FST_ERR_CTP_BODY_TOO_LARGE') throw error;
+    const result = receiver.receive(Buffer.alloc(receiver.maxBodyBytes + 1), {});
+    options.onResult?.(result, 0);
+    return reply.code(result.status).type('application/json; charset=utf-8').send(result.body);
+  });
   app.post(options.path ?? '/webhook', (request, reply) => {
     const started = performance.now();
     const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
