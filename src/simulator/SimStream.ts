@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type WebSocket from 'ws';
 import { decodeFrame } from '../protocol/codec.js';
 import {
+  DataOption,
   EventType,
   MEDIA_KINDS,
   type MediaKind,
@@ -139,6 +140,8 @@ export class SimStream {
   private readonly rejectNext: number[] = [];
   private handshakeDelayMs = 0;
   private lateRetry = false;
+  /** `buffer_data` of the first signaling handshake: deliver audio said before the app connected. */
+  private bufferData = true;
   private readonly counters: {
     keepAlives: KeepAliveCounters;
     framesSent: Record<MediaKind, number>;
@@ -427,7 +430,9 @@ export class SimStream {
     });
   }
 
-  private bindSignaling(ws: WebSocket, _msg: SignalingHandshakeRequest): void {
+  private bindSignaling(ws: WebSocket, msg: SignalingHandshakeRequest): void {
+    // Only the first connection decides about the audio buffered before it; later buffering always applies.
+    if (this.counters.handshakes.signaling.ok === 0) this.bufferData = msg.buffer_data !== false;
     const socket = this.newSocket(ws, () => this.signalingLost('keepalive'));
     this.signaling = socket;
     this.counters.handshakes.signaling.ok++;
@@ -654,7 +659,8 @@ export class SimStream {
       for (const kind of conn.kinds) {
         if (this.cursors.has(kind)) continue;
         // Audio said before the app connected is buffered (up to 60 s) and delivered first.
-        this.cursors.set(kind, kind === 'audio' ? Math.max(0, now - AUDIO_BUFFER_MS) : now);
+        const buffered = kind === 'audio' && this.bufferData;
+        this.cursors.set(kind, buffered ? Math.max(0, now - AUDIO_BUFFER_MS) : now);
       }
     }
     if (!this.firstPacketSent && this.media.size > 0) {
@@ -671,7 +677,7 @@ export class SimStream {
     const video = [...this.media].find((c) => c.kinds.includes('video'));
     let status = StatusCode.STATUS_OK;
     let reason = 'OK';
-    if (!video || video.params.video?.data_opt !== 4) {
+    if (video?.params.video?.data_opt !== DataOption.VIDEO_SINGLE_INDIVIDUAL_STREAM) {
       status = StatusCode.STATUS_INVALID_MEDIA_VIDEO_DATA_OPT;
       reason = 'video must be connected with data_opt 4 (VIDEO_SINGLE_INDIVIDUAL_STREAM)';
     } else if (subscribe && !this.timeline.participant(userId)) {
