@@ -1,6 +1,9 @@
 /**
  * rtmskit: Zoom Realtime Media Streams for Node.js.
  */
+
+export * from './client/index.js';
+export * from './manager/index.js';
 export * from './protocol/index.js';
 export * from './simulator/index.js';
 export * from './webhook/index.js';

@@ -1,0 +1,222 @@
+/**
+ * Turns decoded server messages into the stream's typed events: media frames (with duplicate
+ * suppression across reconnects) and EVENT_UPDATEs.
+ */
+import {
+  AudioChannel,
+  Codec,
+  EventType,
+  type MediaKind,
+  MessageType,
+  SampleRate,
+  sampleRateHz,
+} from '../protocol/enums.js';
+import type {
+  AudioParams,
+  EventPayload,
+  MediaParams,
+  Participant,
+  ServerMessage,
+} from '../protocol/messages.js';
+import type { ParticipantInfo, StreamEvents } from './events.js';
+import { PROTOCOL_DEFAULT_PARAMS } from './options.js';
+
+/** How many recent transcript and chat keys are remembered to drop redelivered ones. */
+const RECENT_TEXT_KEYS = 1_024;
+
+type Emit = <K extends keyof StreamEvents>(name: K, ...args: StreamEvents[K]) => void;
+
+/** Format of one media socket's audio, from the confirmed handshake params. */
+export interface AudioFormat {
+  sampleRate: number;
+  channels: number;
+  codec: number;
+}
+
+export function audioFormatOf(params: MediaParams | undefined): AudioFormat {
+  const audio: AudioParams = { ...PROTOCOL_DEFAULT_PARAMS.audio, ...params?.audio };
+  return {
+    sampleRate: sampleRateHz(audio.sample_rate ?? SampleRate.SR_16K) ?? 16_000,
+    channels: audio.channel ?? AudioChannel.MONO,
+    codec: audio.codec ?? Codec.L16,
+  };
+}
+
+export interface MediaCounters {
+  frames: Record<MediaKind, number>;
+  bytes: Record<MediaKind, number>;
+  /** Frames dropped because they had been delivered already. */
+  duplicates: number;
+}
+
+/** Remembers what was delivered so a frame resent after a reconnect is not delivered twice. */
+export class DeliveryTracker {
+  private readonly lastTimestamp = new Map<string, number>();
+  private readonly recentText = new Set<string>();
+
+  /** True the first time a (kind, user) timestamp moves forward. */
+  freshTimed(kind: MediaKind, userId: number, timestamp: number): boolean {
+    const key = `${kind}:${userId}`;
+    const last = this.lastTimestamp.get(key);
+    if (last !== undefined && timestamp <= last) return false;
+    this.lastTimestamp.set(key, timestamp);
+    return true;
+  }
+
+  /** True the first time a text item (transcript, chat) is seen. */
+  freshText(key: string): boolean {
+    if (this.recentText.has(key)) return false;
+    this.recentText.add(key);
+    if (this.recentText.size > RECENT_TEXT_KEYS) {
+      const oldest = this.recentText.values().next().value;
+      if (oldest !== undefined) this.recentText.delete(oldest);
+    }
+    return true;
+  }
+}
+
+/**
+ * Emits the media event of a media message. Returns false for messages that are not media.
+ */
+export function dispatchMedia(
+  msg: ServerMessage,
+  format: AudioFormat,
+  params: MediaParams,
+  tracker: DeliveryTracker,
+  counters: MediaCounters,
+  emit: Emit,
+): boolean {
+  switch (msg.msg_type) {
+    case MessageType.MEDIA_DATA_AUDIO: {
+      const c = msg.content;
+      if (!tracker.freshTimed('audio', c.user_id, c.timestamp)) {
+        counters.duplicates++;
+        return true;
+      }
+      counters.frames.audio++;
+      counters.bytes.audio += c.data.length;
+      emit('audio', {
+        data: c.data,
+        userId: c.user_id,
+        userName: c.user_name,
+        timestamp: c.timestamp,
+        sampleRate: format.sampleRate,
+        channels: format.channels,
+        codec: format.codec,
+        channelId: c.channel_id,
+      });
+      return true;
+    }
+    case MessageType.MEDIA_DATA_VIDEO:
+    case MessageType.MEDIA_DATA_SHARE: {
+      const kind = msg.msg_type === MessageType.MEDIA_DATA_VIDEO ? 'video' : 'deskshare';
+      const c = msg.content;
+      if (!tracker.freshTimed(kind, c.user_id, c.timestamp)) {
+        counters.duplicates++;
+        return true;
+      }
+      counters.frames[kind]++;
+      counters.bytes[kind] += c.data.length;
+      const codec =
+        (kind === 'video' ? params.video?.codec : params.deskshare?.codec) ??
+        PROTOCOL_DEFAULT_PARAMS[kind].codec;
+      emit(kind, {
+        data: c.data,
+        userId: c.user_id,
+        userName: c.user_name,
+        timestamp: c.timestamp,
+        codec: codec ?? Codec.JPG,
+      });
+      return true;
+    }
+    case MessageType.MEDIA_DATA_TRANSCRIPT: {
+      const c = msg.content;
+      if (!tracker.freshText(`t:${c.user_id}:${c.start_time ?? c.timestamp}:${c.attribute ?? 0}:${c.data}`)) {
+        counters.duplicates++;
+        return true;
+      }
+      counters.frames.transcript++;
+      counters.bytes.transcript += c.data.length;
+      emit('transcript', {
+        text: c.data,
+        userId: c.user_id,
+        userName: c.user_name,
+        startTime: c.start_time,
+        endTime: c.end_time,
+        timestamp: c.timestamp,
+        language: c.language,
+        attribute: c.attribute,
+        channelId: c.channel_id,
+      });
+      return true;
+    }
+    case MessageType.MEDIA_DATA_CHAT: {
+      const c = msg.content;
+      const id = c.structured?.message_id ?? `${c.user_id}:${c.timestamp}:${c.data}`;
+      const op = c.structured?.operation_type ?? 0;
+      if (!tracker.freshText(`c:${id}:${op}`)) {
+        counters.duplicates++;
+        return true;
+      }
+      counters.frames.chat++;
+      counters.bytes.chat += c.data.length;
+      emit('chat', {
+        text: c.data,
+        userId: c.user_id,
+        userName: c.user_name,
+        timestamp: c.timestamp,
+        structured: c.structured,
+      });
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+function participantsOf(event: EventPayload): ParticipantInfo[] {
+  const list: Participant[] =
+    event.participants ??
+    (event.user_id === undefined
+      ? []
+      : [{ user_id: event.user_id, ...(event.user_name ? { user_name: event.user_name } : {}) }]);
+  return list.map((p) => ({ userId: p.user_id, userName: p.user_name }));
+}
+
+/** Emits the typed event of an EVENT_UPDATE (and the raw `event` for every one). */
+export function dispatchEvent(event: EventPayload, zcc: boolean, emit: Emit): void {
+  emit('event', { eventType: event.event_type, event });
+  if (zcc) return;
+  const timestamp = event.timestamp ?? event.event_ts;
+  switch (event.event_type) {
+    case EventType.FIRST_PACKET_TIMESTAMP:
+      if (timestamp !== undefined) emit('firstPacket', { timestamp });
+      return;
+    case EventType.ACTIVE_SPEAKER_CHANGE:
+      if (event.user_id !== undefined)
+        emit('activeSpeaker', { userId: event.user_id, userName: event.user_name, timestamp });
+      return;
+    case EventType.PARTICIPANT_JOIN:
+      emit('participantJoin', { participants: participantsOf(event), timestamp });
+      return;
+    case EventType.PARTICIPANT_LEAVE:
+      emit('participantLeave', { participants: participantsOf(event), timestamp });
+      return;
+    case EventType.SHARING_START:
+      emit('sharingStart', { userId: event.user_id, userName: event.user_name, timestamp });
+      return;
+    case EventType.SHARING_STOP:
+      emit('sharingStop', { timestamp });
+      return;
+    case EventType.PARTICIPANT_VIDEO_ON:
+    case EventType.PARTICIPANT_VIDEO_OFF:
+      emit('participantVideo', {
+        participants: participantsOf(event),
+        timestamp,
+        on: event.event_type === EventType.PARTICIPANT_VIDEO_ON,
+      });
+      return;
+    default:
+      return;
+  }
+}

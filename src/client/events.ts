@@ -1,0 +1,179 @@
+/**
+ * Typed events of one stream. One payload object per event; media payloads reuse the decoded bytes.
+ */
+import type { MediaKind, SessionState, StreamState } from '../protocol/enums.js';
+import type { RtmsError } from '../protocol/errors.js';
+import type { StructuredChat, UserId } from '../protocol/messages.js';
+
+export interface AudioFrame {
+  /** Raw codec bytes (L16: little-endian signed 16-bit). */
+  data: Buffer;
+  /** 0 for the mixed stream. */
+  userId: number;
+  userName: string | undefined;
+  /** Zoom server time, ms. */
+  timestamp: number;
+  sampleRate: number;
+  channels: number;
+  /** Codec (Codec enum). */
+  codec: number;
+  /** Contact Center channel. */
+  channelId: string | undefined;
+}
+
+export interface VideoFrame {
+  /** A JPG/PNG picture or H.264 data. */
+  data: Buffer;
+  userId: number;
+  userName: string | undefined;
+  timestamp: number;
+  /** Codec (Codec enum). */
+  codec: number;
+}
+
+export interface TranscriptSegment {
+  text: string;
+  userId: number;
+  userName: string | undefined;
+  /** Milliseconds. */
+  startTime: number | undefined;
+  endTime: number | undefined;
+  timestamp: number | undefined;
+  /** TranscriptLanguage. */
+  language: number | undefined;
+  attribute: number | undefined;
+  channelId: string | undefined;
+}
+
+export interface ChatLine {
+  text: string;
+  userId: UserId | undefined;
+  userName: string | undefined;
+  timestamp: number | undefined;
+  /** Present in the structured chat layout. */
+  structured: StructuredChat | undefined;
+}
+
+export interface ParticipantInfo {
+  userId: UserId;
+  userName: string | undefined;
+}
+
+export interface ParticipantsEvent {
+  participants: ParticipantInfo[];
+  timestamp: number | undefined;
+}
+
+export interface ActiveSpeakerEvent {
+  userId: UserId;
+  userName: string | undefined;
+  timestamp: number | undefined;
+}
+
+export interface SharingStartEvent {
+  userId: UserId | undefined;
+  userName: string | undefined;
+  timestamp: number | undefined;
+}
+
+export interface ParticipantVideoEvent extends ParticipantsEvent {
+  on: boolean;
+}
+
+export interface SessionStateEvent {
+  state: SessionState;
+  sessionId: string | undefined;
+  stopReason: number | undefined;
+  timestamp: number | undefined;
+}
+
+export interface StreamStateEvent {
+  state: StreamState;
+  reason: number | undefined;
+  timestamp: number | undefined;
+}
+
+/** Any EVENT_UPDATE, as received (including Contact Center voice events and chat-group events). */
+export interface RawEvent {
+  eventType: number;
+  event: Readonly<Record<string, unknown>>;
+}
+
+export type StreamStatus =
+  | 'idle'
+  | 'connecting'
+  | 'ready'
+  | 'reconnecting'
+  | 'closing'
+  | 'closed'
+  | 'lost'
+  | 'failed';
+
+export interface StateChange {
+  from: StreamStatus;
+  to: StreamStatus;
+}
+
+export type ReconnectScope = 'all' | 'media';
+
+export interface ReconnectingEvent {
+  scope: ReconnectScope;
+  /** Media kinds being reconnected (every kind for `all`). */
+  kinds: MediaKind[];
+  /** Why, in words (close code, keep-alive, failover, event 7…). */
+  reason: string;
+  attempt: number;
+  delayMs: number;
+}
+
+export interface ReconnectedEvent {
+  scope: ReconnectScope;
+  kinds: MediaKind[];
+  /** From the loss to the socket being ready again. */
+  downtimeMs: number;
+  attempts: number;
+}
+
+export interface ClosedEvent {
+  /**
+   * - `stopped`: Zoom ended the stream (`stopReason` says why).
+   * - `closed`: the application closed it.
+   * - `lost`: recovery failed inside Zoom's window.
+   * - `failed`: a fatal error (`error` says which).
+   */
+  reason: 'stopped' | 'closed' | 'lost' | 'failed';
+  stopReason: number | undefined;
+  error: RtmsError | undefined;
+}
+
+export interface FirstPacketEvent {
+  timestamp: number;
+}
+
+/** Every event of {@link RtmsStream}. */
+export interface StreamEvents {
+  audio: [frame: AudioFrame];
+  video: [frame: VideoFrame];
+  deskshare: [frame: VideoFrame];
+  transcript: [segment: TranscriptSegment];
+  chat: [line: ChatLine];
+  participantJoin: [event: ParticipantsEvent];
+  participantLeave: [event: ParticipantsEvent];
+  activeSpeaker: [event: ActiveSpeakerEvent];
+  sharingStart: [event: SharingStartEvent];
+  sharingStop: [event: { timestamp: number | undefined }];
+  participantVideo: [event: ParticipantVideoEvent];
+  firstPacket: [event: FirstPacketEvent];
+  /** Every EVENT_UPDATE, including the ones with a typed event of their own. */
+  event: [event: RawEvent];
+  sessionState: [event: SessionStateEvent];
+  streamState: [event: StreamStateEvent];
+  stateChange: [change: StateChange];
+  reconnecting: [event: ReconnectingEvent];
+  reconnected: [event: ReconnectedEvent];
+  error: [error: RtmsError];
+  closed: [event: ClosedEvent];
+}
+
+/** Names of the events that carry media. */
+export const MEDIA_EVENTS = ['audio', 'video', 'deskshare', 'transcript', 'chat'] as const;

@@ -1,0 +1,243 @@
+/**
+ * Options of one stream, their defaults, and the local checks that refuse invalid media parameters
+ * before anything is sent.
+ */
+import {
+  AudioChannel,
+  Codec,
+  ContentType,
+  DataOption,
+  EventType,
+  MEDIA_KINDS,
+  type MediaKind,
+  Resolution,
+  SampleRate,
+  TranscriptLanguage,
+} from '../protocol/enums.js';
+import { RtmsError } from '../protocol/errors.js';
+import type { InstanceIdKey, MediaParams } from '../protocol/messages.js';
+import { PRODUCT_INFO, type Product } from '../protocol/products.js';
+import { defaultReconnectPolicy, type ReconnectPolicy } from './reconnectPolicy.js';
+
+/** Time allowed for a WebSocket to open. */
+export const CONNECT_TIMEOUT_MS = 10_000;
+/** Time allowed for a handshake response (msg 2 or msg 4). */
+export const HANDSHAKE_TIMEOUT_MS = 10_000;
+/** A socket with no inbound frame for this long is dead: four missed 10 s keep-alives. */
+export const DEAD_SOCKET_MS = 40_000;
+/** Zoom waits this long for signaling to come back. */
+export const SIGNALING_WINDOW_MS = 60_000;
+/** Zoom waits this long for a media socket to come back. */
+export const MEDIA_WINDOW_MS = 65_000;
+/** Time allowed for STREAM_CLOSE_RESP after STREAM_CLOSE_REQ. */
+export const CLOSE_TIMEOUT_MS = 5_000;
+/** Status 8 / 15 / 16 are transient only for so many attempts in a row (the old socket may be closing). */
+export const MAX_DUPLICATE_RETRIES = 5;
+
+export interface Credentials {
+  /** Client id (Video SDK: SDK key). */
+  clientId: string;
+  /** Client secret (Video SDK: SDK secret). */
+  clientSecret: string;
+}
+
+export interface StreamTimeouts {
+  connectMs: number;
+  handshakeMs: number;
+  deadSocketMs: number;
+  signalingWindowMs: number;
+  mediaWindowMs: number;
+  closeMs: number;
+}
+
+export interface RtmsStreamOptions {
+  streamId: string;
+  /** meeting_uuid, webinar_uuid, session_id or engagement_id of the event. */
+  instanceId: string;
+  product: Product;
+  /** Signaling URLs from the webhook, best first. */
+  serverUrls: readonly string[];
+  credentials: Credentials;
+  /** Media kinds to receive. Default audio and transcript. */
+  media?: readonly MediaKind[];
+  /** Parameters per kind; omitted fields take the protocol defaults. */
+  mediaParams?: MediaParams;
+  /** One socket per kind (`split`, default) or one socket to `all` (`unified`). */
+  mediaMode?: 'split' | 'unified';
+  /** Key of the instance id in handshakes: the product's own (default) or `meeting_uuid` for every product. */
+  handshakeIdKey?: 'product' | 'meeting_uuid';
+  /** Deliver audio buffered before the connection (Zoom's default). */
+  bufferData?: boolean;
+  /** Events to subscribe to. Default: active speaker, join, leave, sharing start/stop, video on/off. */
+  events?: readonly number[];
+  /** Host patterns server URLs must match (`*.zoom.us` matches subdomains). Default `['*.zoom.us']`. */
+  allowedHosts?: readonly string[];
+  /** Also allow 127.0.0.1, ::1 and localhost (for the simulator). Default false. */
+  allowLoopback?: boolean;
+  /** CA certificate(s) to trust for `wss://` (the simulator's self-signed one). */
+  ca?: string | readonly string[];
+  timeouts?: Partial<StreamTimeouts>;
+  reconnectPolicy?: ReconnectPolicy;
+}
+
+export interface ResolvedStreamOptions {
+  streamId: string;
+  instanceId: string;
+  product: Product;
+  serverUrls: readonly string[];
+  credentials: Credentials;
+  kinds: readonly MediaKind[];
+  mediaParams: MediaParams;
+  mediaMode: 'split' | 'unified';
+  instanceKey: InstanceIdKey;
+  bufferData: boolean;
+  events: readonly number[];
+  allowedHosts: readonly string[];
+  allowLoopback: boolean;
+  ca: string | readonly string[] | undefined;
+  timeouts: StreamTimeouts;
+  reconnectPolicy: ReconnectPolicy;
+}
+
+export const DEFAULT_EVENTS: readonly number[] = [
+  EventType.ACTIVE_SPEAKER_CHANGE,
+  EventType.PARTICIPANT_JOIN,
+  EventType.PARTICIPANT_LEAVE,
+  EventType.SHARING_START,
+  EventType.SHARING_STOP,
+  EventType.PARTICIPANT_VIDEO_ON,
+  EventType.PARTICIPANT_VIDEO_OFF,
+];
+
+/** The protocol's defaults, as Zoom fills them in. */
+export const PROTOCOL_DEFAULT_PARAMS: Readonly<Required<MediaParams>> = {
+  audio: {
+    content_type: ContentType.RAW_AUDIO,
+    sample_rate: SampleRate.SR_16K,
+    channel: AudioChannel.MONO,
+    codec: Codec.L16,
+    data_opt: DataOption.AUDIO_MIXED_STREAM,
+    send_rate: 20,
+  },
+  video: {
+    content_type: ContentType.RAW_VIDEO,
+    codec: Codec.JPG,
+    resolution: Resolution.HD,
+    data_opt: DataOption.VIDEO_SINGLE_ACTIVE_STREAM,
+    fps: 5,
+  },
+  deskshare: { content_type: ContentType.RAW_VIDEO, codec: Codec.JPG, resolution: Resolution.FHD, fps: 1 },
+  transcript: { content_type: ContentType.TEXT, src_language: TranscriptLanguage.ENGLISH, enable_lid: true },
+  chat: { content_type: ContentType.TEXT },
+};
+
+function fail(message: string, fix: string): never {
+  throw RtmsError.invalidOptions(message, fix);
+}
+
+function inRange(value: number | undefined, min: number, max: number): boolean {
+  return value === undefined || (Number.isInteger(value) && value >= min && value <= max);
+}
+
+/** Refuses parameters Zoom would refuse, naming the rule. */
+export function checkMediaParams(kinds: readonly MediaKind[], params: MediaParams): void {
+  const a = params.audio;
+  if (kinds.includes('audio') && a) {
+    if (!inRange(a.sample_rate, 0, 3)) {
+      fail(
+        `audio.sample_rate ${a.sample_rate} is not valid`,
+        'use SampleRate: 0 8 kHz, 1 16 kHz, 2 32 kHz, 3 48 kHz',
+      );
+    }
+    if (!inRange(a.codec, 1, 4))
+      fail(`audio.codec ${a.codec} is not an audio codec`, 'use L16, G711, G722 or OPUS');
+    if (!inRange(a.channel, 1, 2))
+      fail(`audio.channel ${a.channel} is not valid`, 'use 1 (mono) or 2 (stereo)');
+    if (a.channel === AudioChannel.STEREO && (a.codec ?? Codec.L16) !== Codec.OPUS) {
+      fail('stereo audio needs the Opus codec', 'set audio.codec to Codec.OPUS, or audio.channel to mono');
+    }
+    if (!inRange(a.data_opt, 1, 2))
+      fail(`audio.data_opt ${a.data_opt} is not valid`, 'use 1 (mixed) or 2 (per speaker)');
+    if (
+      a.send_rate !== undefined &&
+      (!Number.isInteger(a.send_rate) || a.send_rate <= 0 || a.send_rate % 20 !== 0)
+    ) {
+      fail(`audio.send_rate ${a.send_rate} is not a multiple of 20 ms`, 'use 20, 40 … 1000');
+    }
+  }
+  for (const kind of ['video', 'deskshare'] as const) {
+    const v = params[kind];
+    if (!kinds.includes(kind) || !v) continue;
+    if (v.codec !== undefined && ![Codec.JPG, Codec.PNG, Codec.H264].includes(v.codec)) {
+      fail(`${kind}.codec ${v.codec} is not a picture codec`, 'use JPG, PNG or H264');
+    }
+    if (!inRange(v.fps, 1, 30)) fail(`${kind}.fps ${v.fps} is not valid`, 'use 1 to 30');
+    if ((v.codec === Codec.JPG || v.codec === Codec.PNG) && (v.fps ?? 0) > 5) {
+      fail(`${kind}: JPG/PNG needs fps <= 5 (got ${v.fps})`, 'lower fps to 5, or use Codec.H264 for more');
+    }
+    if (!inRange(v.resolution, 1, 4))
+      fail(`${kind}.resolution ${v.resolution} is not valid`, 'use Resolution SD, HD, FHD or QHD');
+  }
+  const video = params.video;
+  if (kinds.includes('video') && video && !inRange(video.data_opt, 3, 4)) {
+    fail(`video.data_opt ${video.data_opt} is not valid`, 'use 3 (active speaker) or 4 (one participant)');
+  }
+  const t = params.transcript;
+  if (kinds.includes('transcript') && t && !inRange(t.src_language, -1, 36)) {
+    fail(
+      `transcript.src_language ${t.src_language} is not valid`,
+      'use a TranscriptLanguage value (-1 to 36)',
+    );
+  }
+}
+
+/** Fills defaults and validates; throws `INVALID_OPTIONS` naming the rule. */
+export function resolveStreamOptions(options: RtmsStreamOptions): ResolvedStreamOptions {
+  if (!options.streamId) fail('streamId is empty', 'pass rtms_stream_id from the webhook');
+  if (!options.instanceId)
+    fail('instanceId is empty', 'pass meeting_uuid / webinar_uuid / session_id / engagement_id');
+  if (!options.credentials?.clientId || !options.credentials.clientSecret) {
+    fail(
+      'client id or secret is missing',
+      'set ZOOM_CLIENT_ID and ZOOM_CLIENT_SECRET (Video SDK: SDK key and secret)',
+    );
+  }
+  if (options.serverUrls.length === 0)
+    fail('no server URL', 'pass server_urls from the rtms_started webhook');
+  const kinds = [...new Set(options.media ?? (['audio', 'transcript'] as const))];
+  if (kinds.length === 0)
+    fail('no media kind requested', `ask for at least one of ${MEDIA_KINDS.join(', ')}`);
+  for (const kind of kinds) {
+    if (!MEDIA_KINDS.includes(kind)) fail(`unknown media kind "${kind}"`, `use ${MEDIA_KINDS.join(', ')}`);
+  }
+  const mediaParams = options.mediaParams ?? {};
+  checkMediaParams(kinds, mediaParams);
+  const timeouts: StreamTimeouts = {
+    connectMs: CONNECT_TIMEOUT_MS,
+    handshakeMs: HANDSHAKE_TIMEOUT_MS,
+    deadSocketMs: DEAD_SOCKET_MS,
+    signalingWindowMs: SIGNALING_WINDOW_MS,
+    mediaWindowMs: MEDIA_WINDOW_MS,
+    closeMs: CLOSE_TIMEOUT_MS,
+    ...options.timeouts,
+  };
+  return {
+    streamId: options.streamId,
+    instanceId: options.instanceId,
+    product: options.product,
+    serverUrls: options.serverUrls,
+    credentials: options.credentials,
+    kinds,
+    mediaParams,
+    mediaMode: options.mediaMode ?? 'split',
+    instanceKey:
+      options.handshakeIdKey === 'meeting_uuid' ? 'meeting_uuid' : PRODUCT_INFO[options.product].instanceKey,
+    bufferData: options.bufferData ?? true,
+    events: options.events ?? DEFAULT_EVENTS,
+    allowedHosts: options.allowedHosts ?? ['*.zoom.us'],
+    allowLoopback: options.allowLoopback ?? false,
+    ca: options.ca,
+    timeouts,
+    reconnectPolicy: options.reconnectPolicy ?? defaultReconnectPolicy,
+  };
+}

@@ -1,0 +1,253 @@
+/**
+ * Turns webhook events into streams and keeps exactly one connection per `rtms_stream_id`: a retried
+ * delivery is ignored, a new `rtms_started` for a live stream is a failover, `rtms_interrupted`
+ * reconnects, `rtms_stopped` ends.
+ */
+import { EventEmitter } from 'node:events';
+import type { ClosedEvent, ParticipantInfo, StreamEvents, StreamStatus } from '../client/events.js';
+import type { Credentials, RtmsStreamOptions } from '../client/options.js';
+import { RtmsStream, type StreamCounters } from '../client/RtmsStream.js';
+import type { Product } from '../protocol/products.js';
+import type { RtmsStartedEvent, WebhookEvent } from '../webhook/events.js';
+import { DELIVERY_TTL_MS, type DeliveryLedger, MemoryDeliveryLedger } from './DeliveryLedger.js';
+
+/** The ids attached to every event the manager re-emits. One object per stream, reused. */
+export interface StreamRef {
+  readonly streamId: string;
+  readonly product: Product;
+  readonly instanceId: string;
+  readonly meetingId: string | undefined;
+}
+
+export type ManagerOutcome =
+  /** A new stream: connecting. */
+  | 'connecting'
+  /** The same delivery again (a retry): nothing done. */
+  | 'duplicate'
+  /** A new `rtms_started` for a live stream: reconnecting to the new servers. */
+  | 'failover'
+  /** `rtms_interrupted`: reconnecting everything. */
+  | 'reconnecting'
+  /** `rtms_stopped`: the stream was closed. */
+  | 'stopped'
+  /** Not about a stream this manager holds. */
+  | 'ignored';
+
+type Forwarded = { [K in keyof StreamEvents]: [ref: StreamRef, ...args: StreamEvents[K]] };
+
+export interface ManagerEvents extends Forwarded {
+  streamAdded: [ref: StreamRef];
+  streamRemoved: [ref: StreamRef, closed: ClosedEvent];
+  webhookHandled: [event: WebhookEvent, outcome: ManagerOutcome];
+}
+
+export type StreamDefaults = Partial<
+  Omit<RtmsStreamOptions, 'streamId' | 'instanceId' | 'product' | 'serverUrls' | 'credentials'>
+>;
+
+export interface StreamManagerOptions {
+  /** App credentials, or a resolver per product (meetings use the General app, sessions the Video SDK app). */
+  credentials: Credentials | ((product: Product, event: RtmsStartedEvent) => Credentials);
+  /** Options for every stream, or per event. */
+  stream?: StreamDefaults | ((event: RtmsStartedEvent) => StreamDefaults);
+  ledger?: DeliveryLedger;
+  /** How long delivery keys are remembered. Default 2 h. */
+  deliveryTtlMs?: number;
+  /** Builds streams (tests inject fakes). */
+  createStream?: (options: RtmsStreamOptions) => RtmsStream;
+}
+
+export interface StreamSnapshot {
+  streamId: string;
+  product: Product;
+  instanceId: string;
+  meetingId: string | undefined;
+  status: StreamStatus;
+  startedAt: number;
+  participants: ParticipantInfo[];
+  counters: StreamCounters;
+}
+
+/** Every event name of a stream, forwarded with the stream's ref. */
+const FORWARDED_EVENTS: readonly (keyof StreamEvents)[] = [
+  'audio',
+  'video',
+  'deskshare',
+  'transcript',
+  'chat',
+  'participantJoin',
+  'participantLeave',
+  'activeSpeaker',
+  'sharingStart',
+  'sharingStop',
+  'participantVideo',
+  'firstPacket',
+  'event',
+  'sessionState',
+  'streamState',
+  'stateChange',
+  'reconnecting',
+  'reconnected',
+  'closed',
+];
+
+interface Entry {
+  ref: StreamRef;
+  stream: RtmsStream;
+  startedAt: number;
+  participants: Map<string, ParticipantInfo>;
+}
+
+export class StreamManager extends EventEmitter<ManagerEvents> implements AsyncDisposable {
+  private readonly options: StreamManagerOptions;
+  private readonly ledger: DeliveryLedger;
+  private readonly entries = new Map<string, Entry>();
+  /** Per stream, the tail of its event queue: events for one stream run in order. */
+  private readonly queues = new Map<string, Promise<unknown>>();
+  private closing = false;
+
+  constructor(options: StreamManagerOptions) {
+    super();
+    this.options = options;
+    this.ledger = options.ledger ?? new MemoryDeliveryLedger();
+  }
+
+  /** The live stream of an id. */
+  get(streamId: string): RtmsStream | undefined {
+    return this.entries.get(streamId)?.stream;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /**
+   * Acts on one webhook event. Events of one stream are handled in order; different streams never wait
+   * on each other. Resolves with what was done.
+   */
+  handleWebhook(event: WebhookEvent): Promise<ManagerOutcome> {
+    const key = 'streamId' in event ? event.streamId : `account:${event.event}`;
+    const previous = this.queues.get(key) ?? Promise.resolve();
+    const run = previous.then(() => this.handleInOrder(event));
+    const tail = run.catch(() => undefined);
+    this.queues.set(key, tail);
+    void tail.then(() => {
+      if (this.queues.get(key) === tail) this.queues.delete(key);
+    });
+    return run.then((outcome) => {
+      this.emit('webhookHandled', event, outcome);
+      return outcome;
+    });
+  }
+
+  private async handleInOrder(event: WebhookEvent): Promise<ManagerOutcome> {
+    if (this.closing) return 'ignored';
+    const ttl = this.options.deliveryTtlMs ?? DELIVERY_TTL_MS;
+    switch (event.kind) {
+      case 'started': {
+        if (!(await this.ledger.claim(event.deliveryKey, ttl))) return 'duplicate';
+        const live = this.entries.get(event.streamId);
+        if (live) {
+          live.stream.failover(event.serverUrls);
+          return 'failover';
+        }
+        this.open(event);
+        return 'connecting';
+      }
+      case 'interrupted': {
+        if (!(await this.ledger.claim(event.deliveryKey, ttl))) return 'duplicate';
+        const live = this.entries.get(event.streamId);
+        if (!live) return 'ignored';
+        live.stream.reconnect('rtms_interrupted webhook');
+        return 'reconnecting';
+      }
+      case 'stopped': {
+        if (!(await this.ledger.claim(event.deliveryKey, ttl))) return 'duplicate';
+        const live = this.entries.get(event.streamId);
+        if (!live) return 'ignored';
+        live.stream.stop(event.stopReason);
+        return 'stopped';
+      }
+      default:
+        return 'ignored';
+    }
+  }
+
+  private open(event: RtmsStartedEvent): void {
+    const { credentials, stream: defaults } = this.options;
+    const creds = typeof credentials === 'function' ? credentials(event.product, event) : credentials;
+    const extra = typeof defaults === 'function' ? defaults(event) : (defaults ?? {});
+    const options: RtmsStreamOptions = {
+      ...extra,
+      streamId: event.streamId,
+      instanceId: event.instanceId,
+      product: event.product,
+      serverUrls: event.serverUrls,
+      credentials: creds,
+    };
+    const stream = this.options.createStream ? this.options.createStream(options) : new RtmsStream(options);
+    const ref: StreamRef = {
+      streamId: event.streamId,
+      product: event.product,
+      instanceId: event.instanceId,
+      meetingId: event.meetingId,
+    };
+    const entry: Entry = { ref, stream, startedAt: Date.now(), participants: new Map() };
+    this.entries.set(event.streamId, entry);
+    this.wire(entry);
+    this.emit('streamAdded', ref);
+    // Failures surface through 'closed' (and 'error'); the queue must not wait for the connection.
+    stream.connect().catch(() => undefined);
+  }
+
+  private wire(entry: Entry): void {
+    const { ref, stream } = entry;
+    const emit = this.emit.bind(this) as (name: string, ...args: unknown[]) => boolean;
+    for (const name of FORWARDED_EVENTS) {
+      stream.on(name, ((...args: unknown[]) => emit(name, ref, ...args)) as never);
+    }
+    stream.on('error', (error) => {
+      if (this.listenerCount('error') > 0) emit('error', ref, error);
+    });
+    stream.on('participantJoin', ({ participants }) => {
+      for (const p of participants) entry.participants.set(String(p.userId), p);
+    });
+    stream.on('participantLeave', ({ participants }) => {
+      for (const p of participants) entry.participants.delete(String(p.userId));
+    });
+    stream.once('closed', (closed) => {
+      if (this.entries.get(ref.streamId) === entry) this.entries.delete(ref.streamId);
+      this.emit('streamRemoved', ref, closed);
+    });
+  }
+
+  /** A snapshot of every live stream. */
+  streams(): StreamSnapshot[] {
+    return [...this.entries.values()].map(({ ref, stream, startedAt, participants }) => ({
+      streamId: ref.streamId,
+      product: ref.product,
+      instanceId: ref.instanceId,
+      meetingId: ref.meetingId,
+      status: stream.status,
+      startedAt,
+      participants: [...participants.values()],
+      counters: stream.snapshotCounters(),
+    }));
+  }
+
+  /**
+   * Closes every stream. By default the sockets just go and Zoom keeps each stream for its reconnect
+   * window (a restarted service resumes them); `endStreams` asks Zoom to end them instead.
+   */
+  async close(options: { endStreams?: boolean } = {}): Promise<void> {
+    this.closing = true;
+    await Promise.allSettled([...this.queues.values()]);
+    await Promise.allSettled(
+      [...this.entries.values()].map(({ stream }) => stream.close({ graceful: options.endStreams ?? false })),
+    );
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}

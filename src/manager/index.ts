@@ -1,0 +1,2 @@
+export * from './DeliveryLedger.js';
+export * from './StreamManager.js';
