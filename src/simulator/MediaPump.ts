@@ -42,6 +42,36 @@ export interface PumpContext {
   /** The user whose video was asked for with VIDEO_SUBSCRIPTION_REQ. */
   videoSubscription: number | undefined;
   send: (msg: RtmsMessage) => void;
+  /** Rendered tone frames, shared by every stream of the simulator. */
+  audioCache: Map<string, Buffer>;
+}
+
+/** Tone frames kept for reuse: tones at integer frequencies repeat every second of samples. */
+export const AUDIO_CACHE_MAX_ENTRIES = 4_096;
+
+/** Renders (or reuses) the tone frame of a set of voices: a 1,000-stream load renders each once. */
+function toneFrame(
+  ctx: PumpContext,
+  voices: readonly number[],
+  startSample: number,
+  samples: number,
+  rate: number,
+  channels: 1 | 2,
+): Buffer {
+  const key = `${rate}|${channels}|${samples}|${startSample % rate}|${voices.join(',')}`;
+  let frame = ctx.audioCache.get(key);
+  if (!frame) {
+    frame = renderL16(
+      voices.map((index) => ({ freqHz: toneHz(index) })),
+      startSample,
+      samples,
+      rate,
+      channels,
+    );
+    if (ctx.audioCache.size >= AUDIO_CACHE_MAX_ENTRIES) ctx.audioCache.clear();
+    ctx.audioCache.set(key, frame);
+  }
+  return frame;
 }
 
 /** Frame counters of one connection (an H.264 stream restarts at its first access unit per connection). */
@@ -77,13 +107,7 @@ function audioPayload(
     case Codec.G711: {
       const pcm = ctx.wav
         ? ctx.wav.render(startSample, samples, rate, channels)
-        : renderL16(
-            voices.map((index) => ({ freqHz: toneHz(index) })),
-            startSample,
-            samples,
-            rate,
-            channels,
-          );
+        : toneFrame(ctx, voices, startSample, samples, rate, channels);
       return params.codec === Codec.G711 ? encodeAlaw(pcm) : pcm;
     }
     default:

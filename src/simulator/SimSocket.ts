@@ -26,6 +26,16 @@ export interface SimSocketOptions {
   counters: KeepAliveCounters;
 }
 
+/**
+ * Sends one message on a socket that has no {@link SimSocket} yet (handshake answers), in the frame mode:
+ * binary mode means every frame, the first ones included.
+ */
+export function sendUnwrapped(ws: WebSocket, frames: FrameMode, msg: RtmsMessage): void {
+  const text = encodeMessage(msg);
+  if (frames === 'binary') ws.send(Buffer.from(text, 'utf8'), { binary: true });
+  else ws.send(text, { binary: false });
+}
+
 /** Above this much unsent data the media pump waits for the client to catch up. */
 export const BACKPRESSURE_BYTES = 4 * 1024 * 1024;
 

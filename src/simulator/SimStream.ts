@@ -37,7 +37,7 @@ import { type PumpContext, type PumpState, pumpKind } from './MediaPump.js';
 import { negotiateMedia } from './mediaParams.js';
 import { AUDIO_BUFFER_MS, type FrameMode, PRODUCT_KINDS, type Timing } from './options.js';
 import { emptyKindCounters, type SimStreamState, type StreamReport } from './report.js';
-import { BACKPRESSURE_BYTES, type KeepAliveCounters, SimSocket } from './SimSocket.js';
+import { BACKPRESSURE_BYTES, type KeepAliveCounters, SimSocket, sendUnwrapped } from './SimSocket.js';
 import type { Timeline } from './timeline.js';
 
 /** Frames one connection may send per pump tick, so a backlog drains without starving the event loop. */
@@ -53,6 +53,8 @@ export interface StreamHost {
   duplicateSignaling: 'reject' | 'evict';
   structuredChat: boolean;
   wav: WavAudioSource | undefined;
+  /** Tone frames shared by every stream. */
+  audioCache: Map<string, Buffer>;
   credentialsFor(product: Product): { clientId: string; clientSecret: string };
   /** Signaling URL of the node currently serving the stream. */
   signalingUrl(stream: SimStream): string;
@@ -140,6 +142,8 @@ export class SimStream {
   private readonly rejectNext: number[] = [];
   private handshakeDelayMs = 0;
   private lateRetry = false;
+  /** Paused by REST or fault; survives an interruption, so a reconnect does not resume the stream. */
+  private paused = false;
   /** `buffer_data` of the first signaling handshake: deliver audio said before the app connected. */
   private bufferData = true;
   private readonly counters: {
@@ -232,6 +236,7 @@ export class SimStream {
       structuredChat: this.host.structuredChat,
       videoSubscription: this.videoSubscription,
       send: () => undefined,
+      audioCache: this.host.audioCache,
     };
   }
 
@@ -399,15 +404,13 @@ export class SimStream {
     const reject = (status: number, reason: string) => {
       this.countRejection('signaling', status);
       this.host.log(this, `signaling handshake rejected: ${StatusCode[status] ?? status} (${reason})`);
-      ws.send(
-        JSON.stringify({
-          msg_type: MessageType.SIGNALING_HAND_SHAKE_RESP,
-          protocol_version: 1,
-          sequence: 0,
-          status_code: status,
-          reason,
-        }),
-      );
+      sendUnwrapped(ws, this.host.frames, {
+        msg_type: MessageType.SIGNALING_HAND_SHAKE_RESP,
+        protocol_version: 1,
+        sequence: 0,
+        status_code: status,
+        reason,
+      });
       ws.close(1000);
     };
     this.answerLater(() => {
@@ -459,17 +462,17 @@ export class SimStream {
       reason: '',
       media_server: { server_urls: this.host.mediaServerUrls(this) },
     });
-    this.state = 'active';
+    this.state = this.paused ? 'paused' : 'active';
     this.lostByKeepAlive = false;
     socket.send({
       msg_type: MessageType.STREAM_STATE_UPDATE,
-      state: StreamState.ACTIVE,
+      state: this.paused ? StreamState.PAUSED : StreamState.ACTIVE,
       reason: 0,
       timestamp: Date.now(),
     });
     socket.send({
       msg_type: MessageType.SESSION_STATE_UPDATE,
-      state: SessionState.STARTED,
+      state: this.paused ? SessionState.PAUSED : SessionState.STARTED,
       stop_reason: 0,
       timestamp: Date.now(),
       rtms_session_id: this.sessionId,
@@ -492,17 +495,15 @@ export class SimStream {
       for (const kind of requested) this.openMedia[kind]--;
     });
     const answer = (status: number, reason: string, params?: MediaParams) => {
-      ws.send(
-        JSON.stringify({
-          msg_type: MessageType.DATA_HAND_SHAKE_RESP,
-          protocol_version: 1,
-          sequence: 0,
-          status_code: status,
-          reason,
-          payload_encrypted: false,
-          ...(params ? { media_params: params } : {}),
-        }),
-      );
+      sendUnwrapped(ws, this.host.frames, {
+        msg_type: MessageType.DATA_HAND_SHAKE_RESP,
+        protocol_version: 1,
+        sequence: 0,
+        status_code: status,
+        reason,
+        payload_encrypted: false,
+        ...(params ? { media_params: params } : {}),
+      });
     };
     const reject = (status: number, reason: string) => {
       this.countRejection('media', status);
@@ -567,7 +568,7 @@ export class SimStream {
     this.host.log(this, `media reconnected inside the window: ${kinds.join('+')}`);
     this.signaling?.send({
       msg_type: MessageType.STREAM_STATE_UPDATE,
-      state: StreamState.ACTIVE,
+      state: this.paused ? StreamState.PAUSED : StreamState.ACTIVE,
       reason: 0,
       timestamp: Date.now(),
     });
@@ -657,10 +658,18 @@ export class SimStream {
       if (conn.ready) continue;
       conn.ready = true;
       for (const kind of conn.kinds) {
-        if (this.cursors.has(kind)) continue;
-        // Audio said before the app connected is buffered (up to 60 s) and delivered first.
-        const buffered = kind === 'audio' && this.bufferData;
-        this.cursors.set(kind, buffered ? Math.max(0, now - AUDIO_BUFFER_MS) : now);
+        const cursor = this.cursors.get(kind);
+        if (kind === 'video' || kind === 'deskshare') {
+          // Video is not buffered: a (re)connected socket starts at the present.
+          this.cursors.set(kind, now);
+        } else if (cursor === undefined) {
+          // Audio said before the app connected is buffered (up to 60 s) and delivered first.
+          const buffered = kind === 'audio' && this.bufferData;
+          this.cursors.set(kind, buffered ? Math.max(0, now - AUDIO_BUFFER_MS) : now);
+        } else {
+          // Across an interruption what was said is kept, up to the buffer's 60 s.
+          this.cursors.set(kind, Math.max(cursor, now - AUDIO_BUFFER_MS));
+        }
       }
     }
     if (!this.firstPacketSent && this.media.size > 0) {
@@ -879,6 +888,7 @@ export class SimStream {
   pause(): boolean {
     if (this.state !== 'active') return false;
     this.state = 'paused';
+    this.paused = true;
     this.signaling?.send({
       msg_type: MessageType.STREAM_STATE_UPDATE,
       state: StreamState.PAUSED,
@@ -898,6 +908,7 @@ export class SimStream {
   resume(): boolean {
     if (this.state !== 'paused') return false;
     this.state = 'active';
+    this.paused = false;
     // Nothing said during the pause is delivered.
     const now = this.simNow();
     for (const kind of this.cursors.keys()) this.cursors.set(kind, now);

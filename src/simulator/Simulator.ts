@@ -9,6 +9,7 @@ import type WebSocket from 'ws';
 import { decodeFrame } from '../protocol/codec.js';
 import { MessageType, StatusCode, StopReason } from '../protocol/enums.js';
 import { RtmsError } from '../protocol/errors.js';
+import type { RtmsMessage } from '../protocol/messages.js';
 import {
   lifecycleEventName,
   PRODUCT_INFO,
@@ -32,6 +33,7 @@ import {
 import { RtmsNode } from './RtmsNode.js';
 import type { SimulatorReport } from './report.js';
 import { RestApi, type RtmsAction, type RtmsActionResult } from './rest.js';
+import { sendUnwrapped } from './SimSocket.js';
 import { type LifecycleWebhook, SimStream, type StreamHost } from './SimStream.js';
 import { Timeline } from './timeline.js';
 import { generateCertificate } from './tls.js';
@@ -376,15 +378,13 @@ export class Simulator extends EventEmitter<SimulatorEvents> implements AsyncDis
       const responseType =
         path === 'signaling' ? MessageType.SIGNALING_HAND_SHAKE_RESP : MessageType.DATA_HAND_SHAKE_RESP;
       const refuse = (status: StatusCode, reason: string) => {
-        ws.send(
-          JSON.stringify({
-            msg_type: responseType,
-            protocol_version: 1,
-            sequence: 0,
-            status_code: status,
-            reason,
-          }),
-        );
+        sendUnwrapped(ws, this.options.frames ?? 'text', {
+          msg_type: responseType,
+          protocol_version: 1,
+          sequence: 0,
+          status_code: status,
+          reason,
+        } as RtmsMessage);
         ws.close(1000);
       };
       const decoded = decodeFrame(data as Buffer, isBinary);
@@ -462,6 +462,7 @@ export class Simulator extends EventEmitter<SimulatorEvents> implements AsyncDis
       duplicateSignaling: options.duplicateSignaling ?? 'reject',
       structuredChat: options.structuredChat ?? false,
       wav,
+      audioCache: new Map(),
       credentialsFor(product) {
         const c = sim.credentials;
         return product === 'session'

@@ -240,7 +240,11 @@ describe('webhooks to a loopback endpoint', () => {
     // The notice the simulator emits is the very body it sent.
     const notice = notices.find((n) => n.event === 'meeting.rtms_started');
     expect(notice?.body.equals(request.body)).toBe(true);
-    const attempt = sim.stats().webhooks.find((a) => a.event === 'meeting.rtms_started');
+    // The endpoint saw the request before the sender saw the answer.
+    const attempt = await waitUntil(
+      () => sim.stats().webhooks.find((a) => a.event === 'meeting.rtms_started'),
+      'the recorded attempt',
+    );
     expect(attempt).toMatchObject({ attempt: 0, status: 200, delivered: true, streamId: info.streamId });
     expect(attempt?.requestId).toBe(header(request, 'x-zm-request-id'));
   });
@@ -500,8 +504,8 @@ describe('OAuth and REST control', () => {
       rtms_stream_id: ids.streamId,
       stop_reason: 2,
     });
-    const terminated = socket.received.find((m) => m.msg_type === 8 && m.state === 4);
-    expect(terminated?.reason).toBe(2);
+    const terminated = await socket.waitFor((m) => m.msg_type === 8 && m.state === 4);
+    expect(terminated.reason).toBe(2);
     expect(await within(socket.closed, 3_000, 'the signaling socket to close')).toBe(1000);
   });
 
@@ -523,14 +527,13 @@ describe('OAuth and REST control', () => {
 // ---------------------------------------------------------------------------------------------------
 // Media content
 
-const MEDIA_TIME_SCALE = 8;
+const MEDIA_TIME_SCALE = 6;
 /** Safety margin, simulated ms, on the moment the server handled CLIENT_READY_ACK. */
 const READY_MARGIN_MS = 100;
 
 interface Capture {
   info: SimStreamInfo;
   participants: number;
-  durationMs: number;
   /** Epoch ms of simulated time 0: media timestamps are `startedAt + simulated ms`. */
   startedAt: number;
   /** Simulated ms before which the app opened its first socket. */
@@ -603,7 +606,6 @@ async function capture(sim: Simulator, options: CaptureOptions): Promise<Capture
   return {
     info,
     participants: options.stream.participants,
-    durationMs: options.stream.durationMs,
     startedAt,
     connectingAtMs,
     coveredFromMs,
@@ -644,12 +646,17 @@ interface Utterance {
 
 function utterances(c: Capture): Utterance[] {
   return c.media.ofType(17).map((m) => {
-    const content = m.content as Record<string, number>;
+    const content = m.content as {
+      user_id: number;
+      user_name: unknown;
+      start_time: number;
+      end_time: number;
+    };
     return {
-      userId: content.user_id as number,
-      userName: (m.content as Record<string, unknown>).user_name,
-      startMs: (content.start_time as number) - c.startedAt,
-      endMs: (content.end_time as number) - c.startedAt,
+      userId: content.user_id,
+      userName: content.user_name,
+      startMs: content.start_time - c.startedAt,
+      endMs: content.end_time - c.startedAt,
     };
   });
 }
@@ -769,7 +776,9 @@ describe('media content', () => {
       expect(p.length).toBe(1920);
       expect(detectTone(p.bytes, 48_000, [toneHz(0), toneHz(1), toneHz(2)])).toBe(toneHz(0));
     }
-    expect(new Set(steps(packets.map((p) => p.at)).map((d) => d % 20))).toEqual(new Set([0]));
+    const diffs = steps(packets.map((p) => p.at));
+    expect(diffs.every((d) => d >= 20 && d % 20 === 0)).toBe(true);
+    expect(diffs.filter((d) => d === 20).length).toBeGreaterThan(150);
   });
 
   it('sends send_rate 100 as 3200-byte packets 100 ms apart', () => {
@@ -820,7 +829,7 @@ describe('media content', () => {
       checked++;
     }
     expect(checked).toBeGreaterThan(300);
-    // Speaker 2 of 3 talked too, so the check saw more than one voice.
+    // Everyone spoke, so the check heard every voice, not just one.
     expect(new Set(said.map((u) => u.userId)).size).toBe(3);
   });
 

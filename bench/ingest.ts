@@ -1,0 +1,218 @@
+/**
+ * Ingest benchmark: the simulator (in a child process) streams N concurrent streams of 20 ms L16 audio
+ * plus transcripts; the consumer is either a StreamManager with no-op listeners, or a floor consumer
+ * (bare `ws`, JSON.parse, base64 decode, keep-alive answers). Prints messages/s, CPU µs per message,
+ * RSS per stream and event-loop delay p99 for both.
+ */
+import { fork } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import WebSocket from 'ws';
+import { StreamManager } from '../src/manager/StreamManager.js';
+import { parseWebhookEvent, type RtmsStartedEvent } from '../src/webhook/events.js';
+
+const CLIENT_ID = 'bench-client';
+const CLIENT_SECRET = 'bench-secret';
+/** Measured time once every stream is connected. */
+const MEASURE_MS = Number(process.env.INGEST_MEASURE_MS ?? 8_000);
+/** Time allowed for all streams to connect. */
+const SETTLE_TIMEOUT_MS = 60_000;
+/** CPU per message of rtmskit over the floor we aim for. */
+const GOAL_CPU_RATIO = 1.5;
+const GOAL_P99_MS = 20;
+
+type Consumer = 'rtmskit' | 'floor';
+
+interface Result {
+  consumer: Consumer;
+  streams: number;
+  connected: number;
+  messages: number;
+  seconds: number;
+  cpuUsPerMessage: number;
+  rssPerStreamKiB: number;
+  p99Ms: number;
+}
+
+function startSimulator(streams: number, timeScale: number): {
+  started: Promise<void>;
+  events: RtmsStartedEvent[];
+  onStarted: (cb: (e: RtmsStartedEvent) => void) => void;
+  stop: () => void;
+} {
+  const child = fork(new URL('./simProcess.ts', import.meta.url).pathname, [], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const events: RtmsStartedEvent[] = [];
+  let listener: ((e: RtmsStartedEvent) => void) | undefined;
+  const started = new Promise<void>((resolve) => {
+    child.on('message', (msg: { type: string; body?: string }) => {
+      if (msg.type === 'started') resolve();
+      if (msg.type === 'webhook' && msg.body) {
+        const parsed = parseWebhookEvent(JSON.parse(msg.body) as Record<string, unknown>);
+        if (parsed.ok && parsed.event?.kind === 'started') {
+          events.push(parsed.event);
+          listener?.(parsed.event);
+        }
+      }
+    });
+  });
+  child.send({
+    type: 'start',
+    streams,
+    timeScale,
+    durationMs: 3_600_000,
+    clientId: CLIENT_ID,
+    clientSecret: CLIENT_SECRET,
+  });
+  return {
+    started,
+    events,
+    onStarted: (cb) => {
+      listener = cb;
+      for (const e of events) cb(e);
+    },
+    stop: () => {
+      child.send({ type: 'stop' });
+      setTimeout(() => child.kill('SIGKILL'), 2_000).unref();
+    },
+  };
+}
+
+/** Bare consumer: what any app must do at least. */
+function floorConsumer(event: RtmsStartedEvent, count: () => void, ready: () => void): () => void {
+  const signature = createHmac('sha256', CLIENT_SECRET)
+    .update(`${CLIENT_ID},${event.instanceId},${event.streamId}`)
+    .digest('hex');
+  const ids = { meeting_uuid: event.instanceId, rtms_stream_id: event.streamId, signature };
+  const sockets: WebSocket[] = [];
+  const open = (url: string, first: Record<string, unknown>, onMsg: (m: Record<string, unknown>, ws: WebSocket) => void) => {
+    const ws = new WebSocket(url, { perMessageDeflate: false });
+    sockets.push(ws);
+    ws.on('open', () => ws.send(JSON.stringify(first)));
+    ws.on('error', () => undefined);
+    ws.on('message', (data) => {
+      const msg = JSON.parse((data as Buffer).toString()) as Record<string, unknown>;
+      if (msg.msg_type === 12) {
+        ws.send(JSON.stringify({ msg_type: 13, timestamp: msg.timestamp }));
+        return;
+      }
+      onMsg(msg, ws);
+    });
+  };
+  let pending = 2;
+  open(event.serverUrls[0] ?? '', { msg_type: 1, protocol_version: 1, ...ids }, (msg, sig) => {
+    if (msg.msg_type !== 2) return;
+    const urls = (msg.media_server as { server_urls: Record<string, string> }).server_urls;
+    for (const [kind, bit] of [
+      ['audio', 1],
+      ['transcript', 8],
+    ] as const) {
+      open(urls[kind] ?? '', { msg_type: 3, protocol_version: 1, ...ids, media_type: bit }, (m) => {
+        if (m.msg_type === 4) {
+          sig.send(JSON.stringify({ msg_type: 7, rtms_stream_id: event.streamId }));
+          if (--pending === 0) ready();
+          return;
+        }
+        const content = m.content as { data: string };
+        if (m.msg_type === 14) Buffer.from(content.data, 'base64');
+        count();
+      });
+    }
+  });
+  return () => {
+    for (const ws of sockets) ws.terminate();
+  };
+}
+
+async function run(consumer: Consumer, streams: number, timeScale: number): Promise<Result> {
+  const sim = startSimulator(streams, timeScale);
+  let messages = 0;
+  let connected = 0;
+  const count = () => {
+    messages++;
+  };
+  const closers: (() => unknown)[] = [];
+  let manager: StreamManager | undefined;
+  if (consumer === 'rtmskit') {
+    manager = new StreamManager({
+      credentials: { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET },
+      stream: { allowLoopback: true, media: ['audio', 'transcript'] },
+    });
+    manager.on('audio', count);
+    manager.on('transcript', count);
+    manager.on('stateChange', (_ref, { to }) => {
+      if (to === 'ready') connected++;
+    });
+    sim.onStarted((e) => void manager?.handleWebhook(e));
+    closers.push(() => manager?.close());
+  } else {
+    sim.onStarted((e) => closers.push(floorConsumer(e, count, () => connected++)));
+  }
+  await sim.started;
+  const deadline = Date.now() + SETTLE_TIMEOUT_MS;
+  while (connected < streams && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  await new Promise((r) => setTimeout(r, 1_000));
+  const eld = monitorEventLoopDelay({ resolution: 5 });
+  global.gc?.();
+  const rssBefore = process.memoryUsage().rss;
+  const cpuBefore = process.cpuUsage();
+  const startMessages = messages;
+  const t0 = performance.now();
+  eld.enable();
+  await new Promise((r) => setTimeout(r, MEASURE_MS));
+  eld.disable();
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  const measured = messages - startMessages;
+  const rss = process.memoryUsage().rss;
+  for (const close of closers) await close();
+  sim.stop();
+  await new Promise((r) => setTimeout(r, 500));
+  return {
+    consumer,
+    streams,
+    connected,
+    messages: measured,
+    seconds,
+    cpuUsPerMessage: (cpu.user + cpu.system) / Math.max(1, measured),
+    rssPerStreamKiB: Math.max(0, rss - rssBefore + rssBefore) / 1024 / streams,
+    p99Ms: eld.percentile(99) / 1e6,
+  };
+}
+
+function fmt(r: Result): string {
+  return [
+    r.consumer.padEnd(8),
+    `${r.connected}/${r.streams}`.padStart(9),
+    `${Math.round(r.messages / r.seconds).toLocaleString('en-US')} msg/s`.padStart(14),
+    `${r.cpuUsPerMessage.toFixed(2)} µs/msg`.padStart(13),
+    `${Math.round(r.rssPerStreamKiB)} KiB/stream`.padStart(15),
+    `p99 ${r.p99Ms.toFixed(1)} ms`.padStart(13),
+  ].join('  ');
+}
+
+export async function benchIngest(): Promise<void> {
+  const loads = (process.env.INGEST_STREAMS ?? '200,1000').split(',').map(Number);
+  console.log(`\ningest: simulator in a child process, audio 20 ms L16 + transcripts, ${MEASURE_MS / 1000} s measured`);
+  console.log('consumer   connected      messages/s       CPU/msg    RSS (process)   event loop');
+  for (const streams of loads) {
+    // Real-time pace at 1,000 streams; faster than real time for smaller loads, to load the consumer.
+    const timeScale = Math.max(1, Math.round(1000 / streams));
+    const floor = await run('floor', streams, timeScale);
+    console.log(fmt(floor));
+    const ours = await run('rtmskit', streams, timeScale);
+    console.log(fmt(ours));
+    const ratio = ours.cpuUsPerMessage / floor.cpuUsPerMessage;
+    const p99ok = ours.p99Ms < GOAL_P99_MS;
+    console.log(
+      `  ${streams} streams (time scale ${timeScale}): CPU ratio ${ratio.toFixed(2)}× (goal ≤ ${GOAL_CPU_RATIO}×: ${ratio <= GOAL_CPU_RATIO ? 'met' : 'NOT met'}), ` +
+        `p99 ${ours.p99Ms.toFixed(1)} ms (goal < ${GOAL_P99_MS} ms: ${p99ok ? 'met' : 'NOT met'})`,
+    );
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  await benchIngest();
+}
