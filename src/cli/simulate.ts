@@ -2,6 +2,8 @@
  * `rtmskit simulate`: the Zoom side of RTMS on localhost, for testing any RTMS app.
  */
 import { writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { StopReason } from '../protocol/enums.js';
 import { PRODUCTS, type Product } from '../protocol/products.js';
@@ -130,7 +132,7 @@ export function registerSimulate(program: Command): void {
     .option('--s2s-client-secret <secret>', 'S2S OAuth client secret (env ZOOM_S2S_CLIENT_SECRET)')
     .option('--fault <spec>', 'NAME[@TIME][:ARG], repeatable (e.g. drop-media@10s:audio)', collect, [])
     .option('--report <file>', 'write the JSON report here at the end')
-    .option('--quiet', 'print only the summary')
+    .option('--quiet', 'no line per event: only the credentials, warnings and the summary')
     .action(async (flags: SimulateFlags) => {
       const options = simulatorOptionsOf(flags, process.env);
       await runSimulate(options, flags);
@@ -138,14 +140,30 @@ export function registerSimulate(program: Command): void {
 }
 
 async function runSimulate(options: SimulatorOptions, flags: SimulateFlags): Promise<void> {
-  const sim = await Simulator.start({ ...options, streams: 0 });
+  let sim: Simulator;
+  try {
+    sim = await Simulator.start({ ...options, streams: 0 });
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === 'EADDRINUSE')
+      throw new CliError(`port ${options.port} on ${options.host} is in use; pick another with --port`);
+    if (code === 'EADDRNOTAVAIL')
+      throw new CliError(`cannot listen on ${options.host}; use a local address with --host`);
+    throw err;
+  }
   const out = (line: string) => process.stdout.write(`${line}\n`);
   const { credentials: c } = sim;
   out(`rtmskit simulator listening on ${sim.url} (signaling ${sim.signalingUrl})`);
   out(`  client id      ${c.clientId}`);
   out(`  client secret  ${c.clientSecret}`);
   out(`  secret token   ${c.secretToken}`);
+  if (c.videoSdkKey !== c.clientId) out(`  Video SDK key  ${c.videoSdkKey} (secret ${c.videoSdkSecret})`);
   out(`  REST/OAuth     account ${c.accountId}, S2S client ${c.s2sClientId}`);
+  if (sim.certificate) {
+    const certPath = join(tmpdir(), `rtmskit-simulator-${process.pid}.pem`);
+    await writeFile(certPath, sim.certificate);
+    out(`  certificate    ${certPath} (self-signed: trust it in your client, e.g. NODE_EXTRA_CA_CERTS)`);
+  }
   out(`  webhooks       ${options.webhookUrl ?? '(none: pass --webhook-url to deliver them)'}`);
   if (!flags.quiet) {
     sim.on('log', (e) =>
@@ -153,6 +171,7 @@ async function runSimulate(options: SimulatorOptions, flags: SimulateFlags): Pro
     );
   }
   const stats = sim.stats();
+  if (stats.urlValidation?.ok) out('endpoint.url_validation answered correctly');
   if (stats.urlValidation && !stats.urlValidation.ok) {
     out(
       `warning: endpoint.url_validation failed (${stats.urlValidation.reason ?? stats.urlValidation.status}); Zoom would not deliver events to this URL`,

@@ -88,6 +88,8 @@ interface MediaWindow {
   timer: NodeJS.Timeout;
   kinds: Set<MediaKind>;
   lost: readonly MediaKind[];
+  /** False when the loss was part of a signaling interruption, already counted when signaling came back. */
+  countsRecovery: boolean;
 }
 
 interface MediaConn {
@@ -142,6 +144,8 @@ export class SimStream {
   private readonly rejectNext: number[] = [];
   private handshakeDelayMs = 0;
   private lateRetry = false;
+  /** Media kinds that were connected when signaling was lost: they must come back too. */
+  private readonly kindsLostWithSignaling = new Set<MediaKind>();
   /** Paused by REST or fault; survives an interruption, so a reconnect does not resume the stream. */
   private paused = false;
   /** `buffer_data` of the first signaling handshake: deliver audio said before the app connected. */
@@ -478,12 +482,19 @@ export class SimStream {
       rtms_session_id: this.sessionId,
     });
     socket.startKeepAlive();
+    if (recovering && this.kindsLostWithSignaling.size > 0) {
+      this.openMediaWindow([...this.kindsLostWithSignaling], false, false);
+      this.kindsLostWithSignaling.clear();
+    }
     this.host.log(this, recovering ? 'signaling reconnected inside the window' : 'signaling connected');
   }
 
   /** A DATA_HAND_SHAKE_REQ for this stream arrived on `ws`. */
   acceptMedia(ws: WebSocket, msg: DataHandshakeRequest, nodeId: number): void {
-    const requested = typeof msg.media_type === 'number' ? mediaKindsOf(msg.media_type) : [];
+    const requested =
+      typeof msg.media_type === 'number'
+        ? mediaKindsOf(msg.media_type).filter((k) => this.allowedKinds.has(k))
+        : [];
     for (const kind of requested) {
       this.openMedia[kind]++;
       this.counters.maxConcurrentMedia[kind] = Math.max(
@@ -558,7 +569,7 @@ export class SimStream {
       window.kinds.delete(kind);
       if (window.kinds.size === 0) {
         clearTimeout(window.timer);
-        this.onMediaRecovered(window.lost);
+        if (window.countsRecovery) this.onMediaRecovered(window.lost);
       }
     }
   }
@@ -594,6 +605,7 @@ export class SimStream {
           if (subscribe) this.subscriptions.add(event_type);
           else this.subscriptions.delete(event_type);
           if (isNew && event_type === EventType.PARTICIPANT_JOIN) this.announcePresent();
+          if (isNew && event_type === EventType.PARTICIPANT_VIDEO_ON) this.announceVideoOn();
         }
         return;
       case MessageType.CLIENT_READY_ACK:
@@ -649,6 +661,18 @@ export class SimStream {
       event_type: EventType.PARTICIPANT_JOIN,
       timestamp: Date.now(),
       participants: present.map((p) => ({ user_id: p.userId, user_name: p.userName })),
+    });
+  }
+
+  /** A new subscriber to video-on learns whose video is already on. */
+  private announceVideoOn(): void {
+    if (this.product === 'contact_center') return;
+    const users = this.timeline.videoUsersAt(this.simNow());
+    if (users.length === 0) return;
+    this.sendEvent({
+      event_type: EventType.PARTICIPANT_VIDEO_ON,
+      timestamp: Date.now(),
+      participants: users.map((user_id) => ({ user_id })),
     });
   }
 
@@ -743,7 +767,10 @@ export class SimStream {
       this.signaling?.drop();
       this.signaling = undefined;
     }
-    for (const conn of this.media) conn.socket.drop();
+    for (const conn of this.media) {
+      for (const kind of conn.kinds) this.kindsLostWithSignaling.add(kind);
+      conn.socket.drop();
+    }
     this.media.clear();
     this.clearMediaWindows();
     this.state = 'interrupted';
@@ -780,15 +807,18 @@ export class SimStream {
       reason: StopReason.DATA_CONNECTION_INTERRUPTED,
       timestamp: Date.now(),
     });
-    const byKeepAlive = cause === 'keepalive';
-    const kinds = conn.kinds;
+    this.openMediaWindow(conn.kinds, cause === 'keepalive', true);
+  }
+
+  /** Starts Zoom's wait for media kinds to come back; the stream ends if they do not. */
+  private openMediaWindow(kinds: readonly MediaKind[], byKeepAlive: boolean, countsRecovery: boolean): void {
     const timer = setTimeout(() => {
       for (const kind of kinds) this.mediaWindows.delete(kind);
       this.host.log(this, `media not reconnected inside ${Math.round(this.host.timing.mediaWindowMs)} ms`);
       this.end(byKeepAlive ? StopReason.KEEP_ALIVE_TIMEOUT : StopReason.AWAIT_RECONNECTION_TIMEOUT);
     }, this.host.timing.mediaWindowMs);
     timer.unref();
-    const window: MediaWindow = { timer, kinds: new Set(kinds), lost: kinds };
+    const window: MediaWindow = { timer, kinds: new Set(kinds), lost: kinds, countsRecovery };
     for (const kind of kinds) this.mediaWindows.set(kind, window);
   }
 
@@ -945,7 +975,7 @@ export class SimStream {
     if (signaling && wasConnected) {
       const timestamp = Date.now();
       if (this.subscribed(EventType.PARTICIPANT_LEAVE) && this.product !== 'contact_center') {
-        const present = this.timeline.scenario.participants.map((p) => ({ user_id: p.userId }));
+        const present = this.timeline.presentAt(this.simNow()).map((p) => ({ user_id: p.userId }));
         this.sendEvent({ event_type: EventType.PARTICIPANT_LEAVE, timestamp, participants: present });
       }
       signaling.send({

@@ -18,7 +18,7 @@ import {
 } from '../protocol/products.js';
 import { buildScenario } from './content/scenario.js';
 import { readWav, WavAudioSource } from './content/wavSource.js';
-import { type Fault, parseFault } from './faults.js';
+import { checkFault, type Fault, parseFault } from './faults.js';
 import {
   HANDSHAKE_WAIT_MS,
   PRODUCT_KINDS,
@@ -37,7 +37,7 @@ import { sendUnwrapped } from './SimSocket.js';
 import { type LifecycleWebhook, SimStream, type StreamHost } from './SimStream.js';
 import { Timeline } from './timeline.js';
 import { generateCertificate } from './tls.js';
-import { type Delivery, WebhookSender } from './webhookSender.js';
+import { WebhookSender } from './webhookSender.js';
 
 export const DEFAULT_DURATION_MS = 30_000;
 export const DEFAULT_PARTICIPANTS = 3;
@@ -92,6 +92,8 @@ export class Simulator extends EventEmitter<SimulatorEvents> implements AsyncDis
   private readonly rest: RestApi;
   private readonly senders = new Map<string, WebhookSender>();
   private readonly pendingDeliveries = new Set<Promise<unknown>>();
+  /** Per stream, its latest lifecycle delivery. */
+  private readonly lastDelivery = new Map<string, Promise<unknown>>();
   private readonly tls: { key: string; cert: string } | undefined;
   private readonly host: StreamHost;
   private ticker: NodeJS.Timeout | undefined;
@@ -130,7 +132,9 @@ export class Simulator extends EventEmitter<SimulatorEvents> implements AsyncDis
     sim.ticker = setInterval(() => sim.tick(), PUMP_TICK_MS);
     sim.ticker.unref();
     if (options.webhookUrl) {
-      sim.urlValidation = await sim.sender(sim.credentials.secretToken).validateUrl();
+      sim.urlValidation = await sim
+        .sender(sim.credentials.secretToken, sim.credentials.clientId)
+        .validateUrl();
       const v = sim.urlValidation;
       sim.log(undefined, `${URL_VALIDATION_EVENT}: ${v.ok ? 'ok' : `FAILED (${v.reason ?? v.status})`}`);
     }
@@ -188,6 +192,7 @@ export class Simulator extends EventEmitter<SimulatorEvents> implements AsyncDis
     const product = options.product ?? this.options.product ?? 'meeting';
     const durationMs = options.durationMs ?? this.options.durationMs ?? DEFAULT_DURATION_MS;
     const participants = options.participants ?? this.options.participants ?? DEFAULT_PARTICIPANTS;
+    for (const { fault } of [...(this.options.faults ?? []), ...(options.faults ?? [])]) checkFault(fault);
     const scenario = buildScenario({ participants, durationMs, seed: options.seed ?? randomInt(1, 2 ** 31) });
     const instanceId = product === 'contact_center' ? `engm_${randomBytes(12).toString('hex')}` : base64Id();
     const stream = new SimStream(this.host, {
@@ -242,6 +247,7 @@ export class Simulator extends EventEmitter<SimulatorEvents> implements AsyncDis
   /** Injects a fault now, e.g. `sim.fault(id, { type: 'drop-media', kind: 'audio' })` or `sim.fault(id, 'failover')`. */
   fault(streamId: string, fault: Fault | string): void {
     const parsed = typeof fault === 'string' ? parseFault(fault).fault : fault;
+    checkFault(parsed);
     this.requireStream(streamId).applyFault(parsed);
   }
 
@@ -270,13 +276,14 @@ export class Simulator extends EventEmitter<SimulatorEvents> implements AsyncDis
   // -------------------------------------------------------------------------------------------------
   // Webhooks
 
-  private sender(secretToken: string): WebhookSender {
-    let sender = this.senders.get(secretToken);
+  private sender(secretToken: string, clientId: string): WebhookSender {
+    const key = `${clientId}\n${secretToken}`;
+    let sender = this.senders.get(key);
     if (!sender) {
       sender = new WebhookSender({
         url: this.options.webhookUrl ?? 'http://127.0.0.1:9/',
         secretToken,
-        clientId: this.credentials.clientId,
+        clientId,
         timeScale: Math.max(1, this.timing.timeScale),
         onAttempt: (a) =>
           this.log(
@@ -284,13 +291,16 @@ export class Simulator extends EventEmitter<SimulatorEvents> implements AsyncDis
             `webhook ${a.event} attempt ${a.attempt}: ${a.status} in ${Math.round(a.latencyMs)} ms`,
           ),
       });
-      this.senders.set(secretToken, sender);
+      this.senders.set(key, sender);
     }
     return sender;
   }
 
-  private secretTokenFor(product: Product): string {
-    return product === 'session' ? this.credentials.videoSdkSecretToken : this.credentials.secretToken;
+  private senderFor(product: Product): WebhookSender {
+    const c = this.credentials;
+    return product === 'session'
+      ? this.sender(c.videoSdkSecretToken, c.videoSdkKey)
+      : this.sender(c.secretToken, c.clientId);
   }
 
   private payloadOf(stream: SimStream, kind: LifecycleWebhook): Record<string, unknown> {
@@ -303,34 +313,41 @@ export class Simulator extends EventEmitter<SimulatorEvents> implements AsyncDis
       payload.server_urls = this.nodeById(stream.nodeId).signalingUrl;
       payload.account_id = stream.accountId;
       if (stream.product === 'meeting' || stream.product === 'webinar') {
-        payload.meeting_id = Number(stream.meetingId);
+        payload.meeting_id = /^\d+$/.test(stream.meetingId) ? Number(stream.meetingId) : stream.meetingId;
         payload.is_original_host = true;
       }
-      if (stream.product === 'webinar') payload.webinar_id = Number(stream.meetingId);
+      if (stream.product === 'webinar') payload.webinar_id = payload.meeting_id;
     }
     if (kind === 'stopped') payload.stop_reason = stream.report().endReason ?? StopReason.UNDEFINED;
     return payload;
   }
 
-  private deliver(notice: WebhookNotice, product: Product, delayMs: number): void {
-    this.emit('webhook', notice);
-    if (!this.options.webhookUrl || this.closed) return;
-    const sender = this.sender(this.secretTokenFor(product));
-    const send = (): Promise<Delivery> =>
-      sender.resend({
+  /**
+   * Emits a webhook and delivers it (when a URL is set) once `after` has settled, so a stream's webhooks
+   * reach the app in the order they were sent.
+   */
+  private deliver(
+    notice: WebhookNotice,
+    product: Product,
+    delayMs: number,
+    after?: Promise<unknown>,
+  ): Promise<unknown> {
+    const send = (): Promise<unknown> => {
+      if (this.closed) return Promise.resolve();
+      this.emit('webhook', notice);
+      if (!this.options.webhookUrl) return Promise.resolve();
+      return this.senderFor(product).resend({
         event: notice.event,
         eventTs: notice.eventTs,
         body: notice.body,
         ...(notice.streamId === undefined ? {} : { streamId: notice.streamId }),
       });
-    const pending: Promise<unknown> =
-      delayMs > 0
-        ? new Promise((resolve) => setTimeout(resolve, delayMs).unref()).then(() =>
-            this.closed ? undefined : send(),
-          )
-        : send();
+    };
+    const delayed = delayMs > 0 ? new Promise((resolve) => setTimeout(resolve, delayMs).unref()) : undefined;
+    const pending = after || delayed ? Promise.all([after, delayed]).then(send) : send();
     this.pendingDeliveries.add(pending);
     void pending.finally(() => this.pendingDeliveries.delete(pending));
+    return pending;
   }
 
   private sendLifecycle(stream: SimStream, kind: LifecycleWebhook): void {
@@ -344,23 +361,36 @@ export class Simulator extends EventEmitter<SimulatorEvents> implements AsyncDis
       stream.startedBody = body;
       stream.startedEventTs = eventTs;
     }
-    this.deliver(
-      { event, streamId: stream.streamId, eventTs, body, payload, duplicate: false },
-      stream.product,
-      stream.webhookDelayMs,
-    );
+    const notice: WebhookNotice = {
+      event,
+      streamId: stream.streamId,
+      eventTs,
+      body,
+      payload,
+      duplicate: false,
+    };
+    this.lastDelivery.set(stream.streamId, this.deliver(notice, stream.product, stream.webhookDelayMs));
   }
 
+  /**
+   * Delivers the stream's `rtms_started` again, byte for byte. For an ended stream (a late retry) it goes
+   * after the `rtms_stopped` delivery has settled.
+   */
   private resendStarted(stream: SimStream): void {
     const body = stream.startedBody;
     if (!body) return;
     const event = lifecycleEventName(stream.product, 'started');
     const payload = JSON.parse(body.toString('utf8')).payload as Record<string, unknown>;
-    this.deliver(
-      { event, streamId: stream.streamId, eventTs: stream.startedEventTs, body, payload, duplicate: true },
-      stream.product,
-      stream.webhookDelayMs,
-    );
+    const notice: WebhookNotice = {
+      event,
+      streamId: stream.streamId,
+      eventTs: stream.startedEventTs,
+      body,
+      payload,
+      duplicate: true,
+    };
+    const after = stream.ended ? this.lastDelivery.get(stream.streamId) : undefined;
+    this.deliver(notice, stream.product, stream.webhookDelayMs, after);
   }
 
   // -------------------------------------------------------------------------------------------------

@@ -77,6 +77,11 @@ export function parseDurationMs(text: string): number | undefined {
   return Math.round(unit === 'm' ? value * 60_000 : unit === 's' ? value * 1000 : value);
 }
 
+/** Close codes a WebSocket close frame may carry (RFC 6455 §7.4). */
+export function isSendableCloseCode(code: number): boolean {
+  return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999);
+}
+
 function intArg(spec: string, arg: string | undefined, what: string): number {
   if (arg === undefined || !/^\d+$/.test(arg)) {
     throw RtmsError.invalidOptions(`fault "${spec}" needs ${what}`, SPEC_FIX);
@@ -117,8 +122,16 @@ function faultOf(spec: string, name: string, arg: string | undefined): Fault {
       }
       return { type: name, target: arg ?? 'signaling' };
     }
-    case 'close':
-      return { type: name, code: arg === undefined ? 1000 : intArg(spec, arg, 'a close code') };
+    case 'close': {
+      const code = arg === undefined ? 1000 : intArg(spec, arg, 'a close code');
+      if (!isSendableCloseCode(code)) {
+        throw RtmsError.invalidOptions(
+          `fault "${spec}": ${code} cannot be sent in a close frame`,
+          'use 1000, 1001, 1002, 1003, 1007–1014 or 3000–4999 (1005 and 1006 only describe closes)',
+        );
+      }
+      return { type: name, code };
+    }
     case 'reject-handshake':
       return { type: name, status: intArg(spec, arg, 'a status code, e.g. reject-handshake:3') };
     case 'delay-handshake':
@@ -154,6 +167,16 @@ export function parseFault(spec: string): ScheduledFault {
     atMs = parsed;
   }
   return { atMs, fault: faultOf(spec, name, arg) };
+}
+
+/** Throws `INVALID_OPTIONS` for a typed fault the simulator cannot carry out. */
+export function checkFault(fault: Fault): void {
+  if (fault.type === 'close' && !isSendableCloseCode(fault.code)) {
+    throw RtmsError.invalidOptions(
+      `close code ${fault.code} cannot be sent in a close frame`,
+      'use 1000, 1001, 1002, 1003, 1007–1014 or 3000–4999 (1005 and 1006 only describe closes)',
+    );
+  }
 }
 
 /** The text form of a fault, for logs. */

@@ -20,9 +20,12 @@ export interface StreamReport {
   instanceId: string;
   meetingId: string;
   state: SimStreamState;
-  /** Most signaling connections that were live (handshaken) at once. */
+  /**
+   * Most sockets that identified themselves (with a well-formed handshake) as this stream's signaling at
+   * once, rejected duplicates included: more than 1 means the app opened a second connection.
+   */
   maxConcurrentSignaling: number;
-  /** Most live media connections at once, per kind. */
+  /** Most sockets that asked for each media kind at once, rejected duplicates included. */
   maxConcurrentMedia: Record<MediaKind, number>;
   handshakes: { signaling: HandshakeCounters; media: HandshakeCounters };
   framesSent: Record<MediaKind, number>;
