@@ -53,6 +53,9 @@ export class RtmsSocket {
   keepAliveDelayMs: number | undefined;
   keepAlivesAnswered = 0;
   readonly opened: Promise<void>;
+  /** Resolves when the socket has closed, however it closed. */
+  readonly closed: Promise<SocketCloseInfo>;
+  private resolveClosed!: (info: SocketCloseInfo) => void;
 
   constructor(url: string, options: RtmsSocketOptions, handlers: SocketHandlers) {
     this.url = url;
@@ -62,6 +65,9 @@ export class RtmsSocket {
     this.ws = new WebSocket(url, {
       perMessageDeflate: false,
       ...(ca === undefined ? {} : { ca: typeof ca === 'string' ? ca : [...ca] }),
+    });
+    this.closed = new Promise((resolve) => {
+      this.resolveClosed = resolve;
     });
     this.opened = new Promise((resolve, reject) => {
       this.ws.once('open', () => {
@@ -76,6 +82,12 @@ export class RtmsSocket {
     this.ws.on('message', (data, isBinary) => this.onFrame(data as Buffer, isBinary));
     this.ws.on('error', (err) => {
       this.lastError = err;
+    });
+    // Once open, ws reports transport errors (ECONNRESET) only on the raw socket.
+    this.ws.on('upgrade', (res) => {
+      res.socket.on('error', (err) => {
+        this.lastError ??= err;
+      });
     });
     this.ws.on('close', (code, reason) => this.onClose(code, reason.toString('utf8')));
   }
@@ -164,6 +176,7 @@ export class RtmsSocket {
     if (this.watchdog) clearInterval(this.watchdog);
     this.watchdog = undefined;
     this.closedInfo = { code, reason, error: this.lastError, dead: this.dead, byUs: this.byUs };
+    this.resolveClosed(this.closedInfo);
     this.handlers.close(this.closedInfo);
   }
 

@@ -56,6 +56,7 @@ import {
   resolveStreamOptions,
 } from './options.js';
 import { RtmsSocket, type SocketCloseInfo } from './RtmsSocket.js';
+import { safeEmit } from './safeEmit.js';
 import { checkServerUrl, mediaUrlFor } from './serverUrls.js';
 
 /** One planned media socket: a kind (split mode) or every kind (unified mode). */
@@ -133,6 +134,10 @@ export class RtmsStream extends EventEmitter<StreamEvents> implements AsyncDispo
   private sessionStopped: number | undefined;
   private lastEvent7At = 0;
   private connectPromise: Promise<void> | undefined;
+  /** Connected at least once: a later status 2 may be a failover in progress. */
+  private everReady = false;
+  /** The end in progress: media still flowing is read until the server closes the sockets. */
+  private draining: Promise<void> | undefined;
   readonly counters: StreamCounters = {
     frames: { audio: 0, video: 0, deskshare: 0, transcript: 0, chat: 0 },
     bytes: { audio: 0, video: 0, deskshare: 0, transcript: 0, chat: 0 },
@@ -143,11 +148,7 @@ export class RtmsStream extends EventEmitter<StreamEvents> implements AsyncDispo
     keepAliveDelayMs: undefined,
   };
   private readonly emitSafe = <K extends keyof StreamEvents>(name: K, ...args: StreamEvents[K]): void => {
-    try {
-      (this.emit as (n: K, ...a: StreamEvents[K]) => boolean)(name, ...args);
-    } catch (cause) {
-      this.reportListenerError(name, cause);
-    }
+    safeEmit(this as unknown as EventEmitter, name, args, (cause) => this.reportListenerError(name, cause));
   };
 
   constructor(options: RtmsStreamOptions) {
@@ -509,14 +510,16 @@ export class RtmsStream extends EventEmitter<StreamEvents> implements AsyncDispo
     attemptOnce: () => Promise<void>,
   ): Promise<void> {
     const lostAt = performance.now();
-    let attempt = 0;
+    let tries = 0;
+    let retries = 0;
     let duplicates = 0;
     let lastError: unknown;
     for (;;) {
       if (op.signal.aborted || this.lifetime.signal.aborted) return;
-      if (attempt > 0 || !immediateFirst) {
+      if (tries > 0 || !immediateFirst) {
+        retries++;
         const delay = this.options.reconnectPolicy({
-          attempt: attempt + 1,
+          attempt: retries,
           elapsedMs: performance.now() - lostAt,
           windowMs,
           scope,
@@ -526,32 +529,33 @@ export class RtmsStream extends EventEmitter<StreamEvents> implements AsyncDispo
           this.lose(scope, kinds, reason, windowMs, lastError);
           return;
         }
-        this.emitSafe('reconnecting', { scope, kinds, reason, attempt: attempt + 1, delayMs: delay });
+        this.emitSafe('reconnecting', { scope, kinds, reason, attempt: retries, delayMs: delay });
         try {
           await sleep(delay, op.signal);
         } catch {
           return;
         }
       }
-      attempt++;
+      tries++;
       try {
         await attemptOnce();
         if (op.signal.aborted) return;
-        if (!immediateFirst || attempt > 1) {
+        if (retries > 0) {
           this.counters.reconnects++;
           this.emitSafe('reconnected', {
             scope,
             kinds,
             downtimeMs: performance.now() - lostAt,
-            attempts: attempt,
+            attempts: tries,
           });
         }
+        this.everReady = true;
         if (scope === 'all' || this.slots.every((s) => s.ready)) this.setStatus('ready');
         return;
       } catch (err) {
         if (op.signal.aborted || this.lifetime.signal.aborted) return;
         lastError = err;
-        if (this.isFatal(err)) {
+        if (this.isFatal(err) && !this.isStaleServer(err)) {
           this.fail(err as RtmsError);
           return;
         }
@@ -562,6 +566,18 @@ export class RtmsStream extends EventEmitter<StreamEvents> implements AsyncDispo
         reason = err instanceof Error ? err.message : String(err);
       }
     }
+  }
+
+  /**
+   * After a server failover the old server no longer knows the stream (status 2) until the new
+   * `rtms_started` arrives with the new URL: for a stream that was live, that is worth retrying.
+   */
+  private isStaleServer(err: unknown): boolean {
+    return (
+      this.everReady &&
+      isRtmsError(err, RTMS_ERROR_CODES.HANDSHAKE_REJECTED) &&
+      err.statusCode === StatusCode.STATUS_INVALID_RTMS_STREAM_ID
+    );
   }
 
   private lose(
@@ -660,6 +676,7 @@ export class RtmsStream extends EventEmitter<StreamEvents> implements AsyncDispo
   }
 
   private onMediaMessage(slot: MediaSlot, msg: ServerMessage): void {
+    // Frames still arrive while draining at the end of the stream; none after it.
     if (!slot.ready || TERMINAL.has(this.statusValue)) return;
     dispatchMedia(msg, slot.format, slot.params, this.tracker, this.counters, this.emitSafe);
   }
@@ -708,7 +725,28 @@ export class RtmsStream extends EventEmitter<StreamEvents> implements AsyncDispo
   /** Zoom ended the stream (`rtms_stopped` or TERMINATED): close everything, no reconnect. */
   stop(stopReason: number): void {
     // Our own STREAM_CLOSE_REQ ends in a TERMINATED too: that is still a close by the application.
-    this.finish('closed', undefined, stopReason, this.statusValue === 'closing' ? 'closed' : undefined);
+    void this.drain(stopReason, this.statusValue === 'closing' ? 'closed' : undefined);
+  }
+
+  /**
+   * Ends the stream without losing what the server already sent: recovery stops, and the media sockets
+   * are read until the server closes them (or `closeMs` passes), then everything is torn down.
+   */
+  private drain(stopReason: number | undefined, why?: 'closed'): Promise<void> {
+    if (TERMINAL.has(this.statusValue)) return Promise.resolve();
+    if (!this.draining) {
+      this.setStatus('closing');
+      this.allRecovery?.abort();
+      for (const slot of this.slots) slot.recovery?.abort();
+      const open = this.slots.flatMap((s) => (s.socket?.isOpen ? [s.socket.closed] : []));
+      const grace = new Promise<void>((resolve) =>
+        setTimeout(resolve, this.options.timeouts.closeMs).unref(),
+      );
+      this.draining = Promise.race([Promise.all(open), grace]).then(() => {
+        this.finish('closed', undefined, stopReason, why);
+      });
+    }
+    return this.draining;
   }
 
   private request<T extends ServerMessage>(
@@ -832,7 +870,8 @@ export class RtmsStream extends EventEmitter<StreamEvents> implements AsyncDispo
         // No answer in time: close our side anyway.
       }
     }
-    this.finish('closed', undefined, graceful ? StopReason.RECEIVER_REQUEST_CLOSE : undefined, 'closed');
+    if (graceful) await this.drain(StopReason.RECEIVER_REQUEST_CLOSE, 'closed');
+    else this.finish('closed', undefined, undefined, 'closed');
   }
 
   private teardownSockets(): void {

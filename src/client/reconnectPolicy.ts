@@ -32,8 +32,9 @@ export const RECONNECT_JITTER = 0.2;
  * Zoom's window.
  */
 export const defaultReconnectPolicy: ReconnectPolicy = ({ attempt, elapsedMs, windowMs }) => {
-  const base = Math.min(RECONNECT_MAX_DELAY_MS, RECONNECT_BASE_MS * 2 ** Math.max(0, attempt - 1));
+  const base = RECONNECT_BASE_MS * 2 ** Math.min(30, Math.max(0, attempt - 1));
   const jitter = 1 + (Math.random() * 2 - 1) * RECONNECT_JITTER;
-  const delay = Math.max(RECONNECT_MIN_DELAY_MS, Math.round(base * jitter));
+  // Capped after the jitter, so no retry ever waits longer than the cap.
+  const delay = Math.max(RECONNECT_MIN_DELAY_MS, Math.min(RECONNECT_MAX_DELAY_MS, Math.round(base * jitter)));
   return elapsedMs + delay >= windowMs ? null : delay;
 };

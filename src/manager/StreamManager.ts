@@ -7,7 +7,9 @@ import { EventEmitter } from 'node:events';
 import type { ClosedEvent, ParticipantInfo, StreamEvents, StreamStatus } from '../client/events.js';
 import type { Credentials, RtmsStreamOptions } from '../client/options.js';
 import { RtmsStream, type StreamCounters } from '../client/RtmsStream.js';
-import type { Product } from '../protocol/products.js';
+import { safeEmit } from '../client/safeEmit.js';
+import { RTMS_ERROR_CODES, RtmsError } from '../protocol/errors.js';
+import { lifecycleEventName, PRODUCT_INFO, type Product } from '../protocol/products.js';
 import type { RtmsStartedEvent, WebhookEvent } from '../webhook/events.js';
 import { DELIVERY_TTL_MS, type DeliveryLedger, MemoryDeliveryLedger } from './DeliveryLedger.js';
 
@@ -55,6 +57,16 @@ export interface StreamManagerOptions {
   deliveryTtlMs?: number;
   /** Builds streams (tests inject fakes). */
   createStream?: (options: RtmsStreamOptions) => RtmsStream;
+}
+
+/** What a restarted service knows of a stream it held. */
+export interface ResumeInfo {
+  streamId: string;
+  instanceId: string;
+  product: Product;
+  serverUrls: readonly string[];
+  meetingId?: string;
+  eventTs?: number;
 }
 
 export interface StreamSnapshot {
@@ -127,14 +139,7 @@ export class StreamManager extends EventEmitter<ManagerEvents> implements AsyncD
    */
   handleWebhook(event: WebhookEvent): Promise<ManagerOutcome> {
     const key = 'streamId' in event ? event.streamId : `account:${event.event}`;
-    const previous = this.queues.get(key) ?? Promise.resolve();
-    const run = previous.then(() => this.handleInOrder(event));
-    const tail = run.catch(() => undefined);
-    this.queues.set(key, tail);
-    void tail.then(() => {
-      if (this.queues.get(key) === tail) this.queues.delete(key);
-    });
-    return run.then((outcome) => {
+    return this.enqueue(key, () => this.handleInOrder(event)).then((outcome) => {
       this.emit('webhookHandled', event, outcome);
       return outcome;
     });
@@ -173,6 +178,46 @@ export class StreamManager extends EventEmitter<ManagerEvents> implements AsyncD
     }
   }
 
+  /**
+   * Opens a stream known from before a restart (no webhook, no delivery claimed): it reconnects inside
+   * Zoom's window, or ends `lost`. Ignored when the stream is already live.
+   */
+  resume(info: ResumeInfo): Promise<ManagerOutcome> {
+    const { product } = info;
+    const event: RtmsStartedEvent = {
+      kind: 'started',
+      event: lifecycleEventName(product, 'started'),
+      product,
+      instanceId: info.instanceId,
+      instanceKey: PRODUCT_INFO[product].instanceKey,
+      streamId: info.streamId,
+      eventTs: info.eventTs ?? 0,
+      deliveryKey: '',
+      serverUrls: [...info.serverUrls],
+      payload: {},
+      ...(info.meetingId === undefined ? {} : { meetingId: info.meetingId }),
+    };
+    return this.enqueue(info.streamId, () => {
+      if (this.closing || this.entries.has(info.streamId)) return 'ignored';
+      this.open(event);
+      return 'connecting';
+    });
+  }
+
+  private enqueue(
+    key: string,
+    task: () => ManagerOutcome | Promise<ManagerOutcome>,
+  ): Promise<ManagerOutcome> {
+    const previous = this.queues.get(key) ?? Promise.resolve();
+    const run = previous.then(task);
+    const tail = run.catch(() => undefined);
+    this.queues.set(key, tail);
+    void tail.then(() => {
+      if (this.queues.get(key) === tail) this.queues.delete(key);
+    });
+    return run;
+  }
+
   private open(event: RtmsStartedEvent): void {
     const { credentials, stream: defaults } = this.options;
     const creds = typeof credentials === 'function' ? credentials(event.product, event) : credentials;
@@ -203,8 +248,18 @@ export class StreamManager extends EventEmitter<ManagerEvents> implements AsyncD
   private wire(entry: Entry): void {
     const { ref, stream } = entry;
     const emit = this.emit.bind(this) as (name: string, ...args: unknown[]) => boolean;
+    const report = (name: string) => (cause: unknown) => {
+      const error = new RtmsError(RTMS_ERROR_CODES.HANDLER_FAILED, `a '${name}' listener threw`, {
+        cause,
+        fix: 'fix the listener; the stream goes on',
+      });
+      if (name !== 'error' && this.listenerCount('error') > 0)
+        safeEmit(this, 'error', [ref, error], () => undefined);
+    };
     for (const name of FORWARDED_EVENTS) {
-      stream.on(name, ((...args: unknown[]) => emit(name, ref, ...args)) as never);
+      const onError = report(name);
+      // One listener throwing must not starve the others (a recorder behind an application handler).
+      stream.on(name, ((...args: unknown[]) => safeEmit(this, name, [ref, ...args], onError)) as never);
     }
     stream.on('error', (error) => {
       if (this.listenerCount('error') > 0) emit('error', ref, error);

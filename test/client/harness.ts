@@ -8,6 +8,12 @@ import type { RtmsStreamOptions, StreamTimeouts } from '../../src/client/options
 import { RtmsStream } from '../../src/client/RtmsStream.js';
 import type { ReconnectPolicy } from '../../src/client/reconnectPolicy.js';
 import {
+  type ManagerOutcome,
+  type StreamDefaults,
+  StreamManager,
+  type StreamManagerOptions,
+} from '../../src/manager/StreamManager.js';
+import {
   type SimStreamInfo,
   Simulator,
   type SimulatorOptions,
@@ -71,6 +77,7 @@ export function nextEvent<T>(
 ): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no '${name}' within ${timeoutMs} ms`)), timeoutMs);
+    timer.unref();
     emitter.once(name, (arg: T) => {
       clearTimeout(timer);
       resolve(arg);
@@ -99,10 +106,39 @@ export function eventOf(notice: WebhookNotice): WebhookEvent {
   return parsed.event;
 }
 
+/** A manager fed with every webhook the simulator sends, and the outcome of each. */
+export interface Managed {
+  manager: StreamManager;
+  outcomes: Array<{ event: string; outcome: ManagerOutcome }>;
+  /** Handlings still running; await before asserting on outcomes. */
+  pending: Set<Promise<unknown>>;
+}
+
+/** Stream options every managed stream needs against the simulator. */
+export const MANAGED_DEFAULTS: StreamDefaults = {
+  allowLoopback: true,
+  timeouts: FAST_TIMEOUTS,
+  reconnectPolicy: fastPolicy,
+};
+
+export function feedManager(sim: Simulator, manager: StreamManager): Managed {
+  const managed: Managed = { manager, outcomes: [], pending: new Set() };
+  sim.on('webhook', (notice) => {
+    const event = eventOf(notice);
+    const handled = manager.handleWebhook(event).then((outcome) => {
+      managed.outcomes.push({ event: notice.event, outcome });
+    });
+    managed.pending.add(handled);
+    void handled.finally(() => managed.pending.delete(handled));
+  });
+  return managed;
+}
+
 /** Every simulator and stream a test opened, closed in `cleanup()`. */
 export class Harness {
   private readonly sims: Simulator[] = [];
   private readonly streams: RtmsStream[] = [];
+  private readonly managers: StreamManager[] = [];
 
   async sim(options: SimulatorOptions = {}): Promise<Simulator> {
     const sim = await Simulator.start({ ...FAST_SIM, ...options });
@@ -127,7 +163,22 @@ export class Harness {
     return stream;
   }
 
+  /**
+   * A manager fed with every webhook of `sim`; its streams get {@link MANAGED_DEFAULTS} unless `options`
+   * says otherwise.
+   */
+  manager(sim: Simulator, options: Partial<StreamManagerOptions> = {}): Managed {
+    const manager = new StreamManager({
+      credentials: (product) => credentialsFor(sim, product),
+      stream: MANAGED_DEFAULTS,
+      ...options,
+    });
+    this.managers.push(manager);
+    return feedManager(sim, manager);
+  }
+
   async cleanup(): Promise<void> {
+    await Promise.allSettled(this.managers.splice(0).map((m) => m.close()));
     await Promise.allSettled(this.streams.splice(0).map((s) => s.close({ graceful: false })));
     await Promise.allSettled(this.sims.splice(0).map((s) => s.close()));
   }

@@ -1,0 +1,139 @@
+/**
+ * A store in this process's memory: for tests, the simulator and services that need no persistence.
+ * Nothing survives a restart, so a late webhook retry after a restart is not recognised.
+ */
+import { RtmsError } from '../protocol/errors.js';
+import { checkLimit, checkTtl, pruneCutoff } from './checks.js';
+import type {
+  ListStreamsOptions,
+  PruneOptions,
+  PruneResult,
+  Store,
+  StreamRecord,
+  StreamRecordPatch,
+} from './Store.js';
+
+/** Options of {@link MemoryStore}. */
+export interface MemoryStoreOptions {
+  /** The clock, epoch milliseconds (tests inject one). Default `Date.now`. */
+  now?: () => number;
+}
+
+/** A {@link Store} held in a `Map`; records are copied in and out, so callers never share them. */
+export class MemoryStore implements Store, AsyncDisposable {
+  readonly kind = 'memory';
+  readonly location = 'memory';
+  /** Delivery key → expiry. Map order is claim order, which lets `claim` drop expired keys cheaply. */
+  private readonly deliveries = new Map<string, number>();
+  private readonly streams = new Map<string, StreamRecord>();
+  private readonly now: () => number;
+  private closed = false;
+
+  constructor(options: MemoryStoreOptions = {}) {
+    this.now = options.now ?? Date.now;
+  }
+
+  async claim(key: string, ttlMs: number): Promise<boolean> {
+    // No await before the check-and-set: concurrent claims cannot interleave.
+    this.assertOpen();
+    checkTtl(ttlMs);
+    const now = this.now();
+    const until = this.deliveries.get(key);
+    if (until !== undefined && until > now) return false;
+    this.deliveries.delete(key);
+    this.deliveries.set(key, now + ttlMs);
+    this.dropExpiredHead(now);
+    return true;
+  }
+
+  async putStream(record: StreamRecord): Promise<void> {
+    this.assertOpen();
+    this.streams.set(record.streamId, copy(record));
+  }
+
+  async updateStream(streamId: string, patch: StreamRecordPatch): Promise<void> {
+    this.assertOpen();
+    const current = this.streams.get(streamId);
+    if (current === undefined) return;
+    const next: StreamRecord = { ...current, updatedAt: this.now() };
+    for (const [key, value] of Object.entries(patch)) {
+      // `streamId` is not patchable even when a caller sneaks it past the type.
+      if (value !== undefined && key !== 'streamId') Object.assign(next, { [key]: value });
+    }
+    this.streams.set(streamId, copy(next));
+  }
+
+  async getStream(streamId: string): Promise<StreamRecord | undefined> {
+    this.assertOpen();
+    const record = this.streams.get(streamId);
+    return record === undefined ? undefined : copy(record);
+  }
+
+  async activeStreams(): Promise<StreamRecord[]> {
+    this.assertOpen();
+    return [...this.streams.values()]
+      .filter((record) => record.state === 'active')
+      .sort(oldestFirst)
+      .map(copy);
+  }
+
+  async listStreams(options: ListStreamsOptions = {}): Promise<StreamRecord[]> {
+    this.assertOpen();
+    const limit = checkLimit(options.limit);
+    const sorted = [...this.streams.values()].sort((a, b) => oldestFirst(b, a));
+    return (limit === undefined ? sorted : sorted.slice(0, limit)).map(copy);
+  }
+
+  async prune(options: PruneOptions = {}): Promise<PruneResult> {
+    this.assertOpen();
+    const now = this.now();
+    const cutoff = pruneCutoff(now, options);
+    let deliveries = 0;
+    for (const [key, until] of this.deliveries) {
+      if (until > now) continue;
+      this.deliveries.delete(key);
+      deliveries += 1;
+    }
+    let streams = 0;
+    for (const [streamId, record] of this.streams) {
+      if (record.state === 'active' || (record.endedAt ?? record.updatedAt) >= cutoff) continue;
+      this.streams.delete(streamId);
+      streams += 1;
+    }
+    return { deliveries, streams };
+  }
+
+  async ping(): Promise<void> {
+    this.assertOpen();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw RtmsError.closed('memory store');
+  }
+
+  /** Drops expired keys from the front of the map, so a long run without `prune` stays bounded. */
+  private dropExpiredHead(now: number): void {
+    for (const [key, until] of this.deliveries) {
+      if (until > now) break;
+      this.deliveries.delete(key);
+    }
+  }
+}
+
+function copy(record: StreamRecord): StreamRecord {
+  return { ...record, serverUrls: [...record.serverUrls] };
+}
+
+/** `startedAt` ascending, then `streamId`, the same order the SQLite store uses. */
+function oldestFirst(a: StreamRecord, b: StreamRecord): number {
+  if (a.startedAt !== b.startedAt) return a.startedAt - b.startedAt;
+  return a.streamId < b.streamId ? -1 : a.streamId > b.streamId ? 1 : 0;
+}

@@ -1,0 +1,104 @@
+/**
+ * The persistence seam of rtmskit: webhook delivery dedupe and the record of every stream, so a restart
+ * can recognise late retries and resume streams that were still active. SQLite is the embedded default,
+ * memory serves tests, Redis (later) serves fleets.
+ */
+import type { DeliveryLedger } from '../manager/DeliveryLedger.js';
+import type { Product } from '../protocol/products.js';
+
+/**
+ * Where a stream stands, as the store remembers it: `active` (connected or trying to be), `stopped`
+ * (Zoom or the app ended it), `lost` (not recovered inside Zoom's reconnect window), `failed` (a fatal
+ * error).
+ */
+export type StreamRecordState = 'active' | 'stopped' | 'lost' | 'failed';
+
+/** Every state a {@link StreamRecord} can hold. */
+export const STREAM_RECORD_STATES: readonly StreamRecordState[] = ['active', 'stopped', 'lost', 'failed'];
+
+/** One stream as the store keeps it. Times are epoch milliseconds. */
+export interface StreamRecord {
+  /** Zoom's `rtms_stream_id`. */
+  streamId: string;
+  product: Product;
+  /** The product's instance id (meeting uuid, session id, engagement id…), also the handshake key. */
+  instanceId: string;
+  meetingId?: string;
+  /** The signaling server URLs of the latest `rtms_started`. */
+  serverUrls: string[];
+  state: StreamRecordState;
+  startedAt: number;
+  updatedAt: number;
+  endedAt?: number;
+  /** Zoom's stop reason, when the stream stopped. */
+  stopReason?: number;
+  /** The folder the stream's recordings go to. */
+  recordingDir?: string;
+  /** event_ts of the latest rtms_started applied (failover bookkeeping). */
+  lastStartedEventTs: number;
+}
+
+/** What {@link Store.updateStream} may change: anything but the id. */
+export type StreamRecordPatch = Partial<Omit<StreamRecord, 'streamId'>>;
+
+/** Options of {@link Store.listStreams}. */
+export interface ListStreamsOptions {
+  /** At most this many records (a non-negative integer). Default: all. */
+  limit?: number;
+}
+
+/** Options of {@link Store.prune}. */
+export interface PruneOptions {
+  /** Stream records that ended longer ago than this are deleted. Default {@link STREAM_RETENTION_MS}. */
+  streamsOlderThanMs?: number;
+}
+
+/** How many rows {@link Store.prune} deleted. */
+export interface PruneResult {
+  deliveries: number;
+  streams: number;
+}
+
+/** Ended stream records are kept this long by default (30 days), for `GET /api/streams` and audits. */
+export const STREAM_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
+
+/** Which implementation a store is. */
+export type StoreKind = 'memory' | 'sqlite' | 'redis';
+
+/**
+ * Persistence for the manager and the service. Every method is asynchronous so a networked store fits
+ * the same interface; after {@link Store.close} every method but `close` rejects with `CLOSED`.
+ */
+export interface Store extends DeliveryLedger {
+  /**
+   * Records `key` and resolves `true` when it was not seen within its TTL, `false` for a repeat. Atomic
+   * across concurrent callers, including other processes on the same database; survives restarts
+   * (except in memory).
+   */
+  claim(key: string, ttlMs: number): Promise<boolean>;
+  /** Inserts `record`, or replaces the record with the same `streamId`. */
+  putStream(record: StreamRecord): Promise<void>;
+  /**
+   * Applies `patch` to a stored record and sets `updatedAt` to now (unless the patch sets it). Keys whose
+   * value is `undefined` are left unchanged; an unknown `streamId` is ignored.
+   */
+  updateStream(streamId: string, patch: StreamRecordPatch): Promise<void>;
+  /** The record of `streamId`, if any. */
+  getStream(streamId: string): Promise<StreamRecord | undefined>;
+  /** Records in state `active`, oldest `startedAt` first: what to resume after a restart. */
+  activeStreams(): Promise<StreamRecord[]>;
+  /** Records of every state, newest `startedAt` first. */
+  listStreams(options?: ListStreamsOptions): Promise<StreamRecord[]>;
+  /**
+   * Deletes expired delivery keys and stream records that are not active and ended (or, lacking
+   * `endedAt`, were last updated) before `streamsOlderThanMs` ago; resolves the counts deleted.
+   */
+  prune(options?: PruneOptions): Promise<PruneResult>;
+  /** Resolves when the store answers; rejects when it is unreachable or closed (readiness probes). */
+  ping(): Promise<void>;
+  /** Stops timers and releases the database. Idempotent. */
+  close(): Promise<void>;
+  readonly kind: StoreKind;
+  /** Where the data lives (the database path, `memory`…), for logs and `doctor`. */
+  readonly location: string;
+}
