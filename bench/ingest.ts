@@ -34,7 +34,10 @@ interface Result {
   p99Ms: number;
 }
 
-function startSimulator(streams: number, timeScale: number): {
+function startSimulator(
+  streams: number,
+  timeScale: number,
+): {
   started: Promise<void>;
   events: RtmsStartedEvent[];
   onStarted: (cb: (e: RtmsStartedEvent) => void) => void;
@@ -87,7 +90,11 @@ function floorConsumer(event: RtmsStartedEvent, count: () => void, ready: () => 
     .digest('hex');
   const ids = { meeting_uuid: event.instanceId, rtms_stream_id: event.streamId, signature };
   const sockets: WebSocket[] = [];
-  const open = (url: string, first: Record<string, unknown>, onMsg: (m: Record<string, unknown>, ws: WebSocket) => void) => {
+  const open = (
+    url: string,
+    first: Record<string, unknown>,
+    onMsg: (m: Record<string, unknown>, ws: WebSocket) => void,
+  ) => {
     const ws = new WebSocket(url, { perMessageDeflate: false });
     sockets.push(ws);
     ws.on('open', () => ws.send(JSON.stringify(first)));
@@ -195,7 +202,9 @@ function fmt(r: Result): string {
 
 export async function benchIngest(): Promise<void> {
   const loads = (process.env.INGEST_STREAMS ?? '200,1000').split(',').map(Number);
-  console.log(`\ningest: simulator in a child process, audio 20 ms L16 + transcripts, ${MEASURE_MS / 1000} s measured`);
+  console.log(
+    `\ningest: simulator in a child process, audio 20 ms L16 + transcripts, ${MEASURE_MS / 1000} s measured`,
+  );
   console.log('consumer   connected      messages/s       CPU/msg    RSS (process)   event loop');
   for (const streams of loads) {
     // Real-time pace at 1,000 streams; faster than real time for smaller loads, to load the consumer.

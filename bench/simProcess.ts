@@ -25,6 +25,7 @@ process.on('message', async (msg: Start | { type: 'stop' }) => {
   sim.on('webhook', (notice) => {
     if (!notice.duplicate) process.send?.({ type: 'webhook', body: notice.body.toString('utf8') });
   });
-  for (let i = 0; i < msg.streams; i++) sim.startStream({ participants: 2, durationMs: msg.durationMs, seed: i + 1 });
+  for (let i = 0; i < msg.streams; i++)
+    sim.startStream({ participants: 2, durationMs: msg.durationMs, seed: i + 1 });
   process.send?.({ type: 'started' });
 });

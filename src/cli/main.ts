@@ -4,11 +4,15 @@
  */
 import { Command } from 'commander';
 import { isRtmsError } from '../protocol/errors.js';
+import { registerDemo } from './demo.js';
+import { registerServe } from './serve.js';
 import { registerSimulate } from './simulate.js';
 import { CliError } from './util.js';
 
 const program = new Command();
 program.name('rtmskit').description('Zoom Realtime Media Streams toolkit').showHelpAfterError();
+registerServe(program);
+registerDemo(program);
 registerSimulate(program);
 
 try {

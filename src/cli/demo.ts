@@ -1,0 +1,254 @@
+/**
+ * `rtmskit demo`: the simulator and the service together on this machine, with generated credentials. A
+ * meeting plays out, the service records it, and a summary says what happened and where the files are.
+ */
+import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { relative, resolve } from 'node:path';
+import type { Command } from 'commander';
+import type { ClosedEvent } from '../client/events.js';
+import type { StreamSnapshot } from '../manager/StreamManager.js';
+import type { RecordingManifest } from '../media/manifest.js';
+import { StopReason } from '../protocol/enums.js';
+import type { ServiceConfig } from '../service/config.js';
+import { createLogger } from '../service/logger.js';
+import { RtmsService } from '../service/Service.js';
+import { parseDurationMs, parseFault, type ScheduledFault } from '../simulator/faults.js';
+import { Simulator } from '../simulator/Simulator.js';
+import { onShutdownSignals } from './serve.js';
+import { CliError } from './util.js';
+
+interface DemoFlags {
+  duration: string;
+  streams: string;
+  participants: string;
+  fault: string[];
+  dataDir: string;
+  report?: string;
+  timeScale: string;
+  verbose?: boolean;
+}
+
+/** After the simulator is done, how long the service may take to close and finalize every stream. */
+export const DEMO_DRAIN_MS = 15_000;
+
+interface StreamOutcome {
+  streamId: string;
+  closed: ClosedEvent | undefined;
+  snapshot: StreamSnapshot | undefined;
+  dir: string | undefined;
+  manifest: RecordingManifest | undefined;
+  reconnects: number;
+}
+
+function token(): string {
+  return randomBytes(18).toString('base64url');
+}
+
+function parseFlags(flags: DemoFlags): {
+  durationMs: number;
+  streams: number;
+  participants: number;
+  timeScale: number;
+  faults: ScheduledFault[];
+} {
+  const durationMs = parseDurationMs(flags.duration);
+  if (durationMs === undefined || durationMs <= 0)
+    throw new CliError('--duration must look like 30s, 2m or 1500ms');
+  const streams = Number(flags.streams);
+  if (!Number.isInteger(streams) || streams < 1 || streams > 500)
+    throw new CliError('--streams must be 1 to 500');
+  const participants = Number(flags.participants);
+  if (!Number.isInteger(participants) || participants < 1 || participants > 50) {
+    throw new CliError('--participants must be 1 to 50');
+  }
+  const timeScale = Number(flags.timeScale);
+  if (!(timeScale >= 1 && timeScale <= 100)) throw new CliError('--time-scale must be 1 to 100');
+  try {
+    return { durationMs, streams, participants, timeScale, faults: flags.fault.map(parseFault) };
+  } catch (err) {
+    throw new CliError((err as Error).message);
+  }
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+export function registerDemo(program: Command): void {
+  program
+    .command('demo')
+    .description('run the simulator and the service together: a recorded meeting with no Zoom account')
+    .option('--duration <time>', 'length of each meeting', '30s')
+    .option('--streams <n>', 'meetings at once', '1')
+    .option('--participants <k>', 'participants per meeting', '3')
+    .option(
+      '--fault <spec>',
+      'simulator fault NAME[@TIME][:ARG], repeatable (e.g. drop-media@10s)',
+      collect,
+      [],
+    )
+    .option('--data-dir <dir>', 'where recordings and the database go', './data')
+    .option('--report <file>', 'write the simulator report and the service snapshot as JSON')
+    .option('--time-scale <x>', 'play the meeting x times faster', '1')
+    .option('--verbose', 'print the service log')
+    .action(async (flags: DemoFlags) => {
+      const code = await runDemo(flags);
+      process.exitCode = code;
+    });
+}
+
+async function runDemo(flags: DemoFlags): Promise<number> {
+  const { durationMs, streams, participants, timeScale, faults } = parseFlags(flags);
+  const out = (line: string) => process.stdout.write(`${line}\n`);
+  const dataDir = resolve(flags.dataDir);
+  const app = { clientId: `demo_${token().slice(0, 12)}`, clientSecret: token(), secretToken: token() };
+  const config: ServiceConfig = {
+    port: 0,
+    host: '127.0.0.1',
+    webhookPath: '/webhook',
+    dataDir,
+    storeUrl: `sqlite:${resolve(dataDir, 'rtmskit.db')}`,
+    media: ['audio', 'transcript', 'chat'],
+    audioLayout: 'auto',
+    allowedHosts: ['*.zoom.us'],
+    allowLoopback: true,
+    adminToken: undefined,
+    logLevel: flags.verbose ? 'info' : 'error',
+    app,
+    videoSdk: undefined,
+    insecureSkipVerify: false,
+    rest: undefined,
+  };
+  const outcomes = new Map<string, StreamOutcome>();
+  const outcome = (streamId: string): StreamOutcome => {
+    let o = outcomes.get(streamId);
+    if (!o) {
+      o = {
+        streamId,
+        closed: undefined,
+        snapshot: undefined,
+        dir: undefined,
+        manifest: undefined,
+        reconnects: 0,
+      };
+      outcomes.set(streamId, o);
+    }
+    return o;
+  };
+  const logger = createLogger({ level: config.logLevel, pretty: false, destination: process.stderr });
+  const service = await RtmsService.start(config, {
+    logger,
+    onRecordingFinalized: (manifest, ref) => {
+      outcome(ref.streamId).manifest = manifest;
+    },
+  });
+  const { manager } = service;
+  manager.on('streamAdded', (ref) => {
+    const recording = service.recorder.recordings().find((r) => r.ref.streamId === ref.streamId);
+    outcome(ref.streamId).dir = recording?.dir;
+    out(`  stream ${ref.streamId}: connecting to the simulator`);
+  });
+  manager.on('stateChange', (ref, { to }) => {
+    if (to === 'ready') out(`  stream ${ref.streamId}: streaming`);
+  });
+  manager.on('reconnecting', (ref, e) => {
+    if (e.attempt === 1)
+      out(
+        `  stream ${ref.streamId}: reconnecting ${e.scope === 'all' ? 'everything' : e.kinds.join('+')} (${e.reason})`,
+      );
+  });
+  manager.on('reconnected', (ref, e) => {
+    outcome(ref.streamId).reconnects++;
+    out(`  stream ${ref.streamId}: recovered in ${Math.round(e.downtimeMs)} ms`);
+  });
+  manager.on('closed', (ref, closed) => {
+    const o = outcome(ref.streamId);
+    o.closed = closed;
+    o.snapshot = manager.streams().find((s) => s.streamId === ref.streamId);
+  });
+
+  const sim = await Simulator.start({
+    webhookUrl: `${service.url}${config.webhookPath}`,
+    credentials: app,
+    timeScale,
+    participants,
+    durationMs,
+    faults,
+  });
+  const stopAll = async () => {
+    for (const id of sim.streamIds())
+      if (sim.stream(id).state !== 'ended') sim.stopStream(id, StopReason.HOST_TRIGGERED);
+  };
+  const detach = onShutdownSignals(stopAll, out);
+  out(`rtmskit demo: simulator ${sim.url}, service ${service.url}`);
+  out(
+    `  ${streams} meeting${streams > 1 ? 's' : ''} of ${participants} participants for ${flags.duration}${faults.length ? `, faults: ${flags.fault.join(' ')}` : ''}`,
+  );
+  for (let i = 0; i < streams; i++) sim.startStream();
+  await sim.whenIdle();
+  const deadline = Date.now() + DEMO_DRAIN_MS;
+  while (manager.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  const simReport = sim.stats();
+  await sim.close();
+  await service.shutdown();
+  detach();
+
+  const ok = printSummary(out, dataDir, [...outcomes.values()], simReport);
+  if (flags.report) {
+    const report = {
+      simulator: simReport,
+      service: [...outcomes.values()].map((o) => ({
+        streamId: o.streamId,
+        closed: o.closed
+          ? { reason: o.closed.reason, stopReason: o.closed.stopReason, error: o.closed.error?.message }
+          : null,
+        snapshot: o.snapshot ?? null,
+        recording: o.dir ?? null,
+        manifest: o.manifest ?? null,
+      })),
+    };
+    await writeFile(flags.report, `${JSON.stringify(report, null, 2)}\n`);
+    out(`report written to ${flags.report}`);
+  }
+  return ok ? 0 : 1;
+}
+
+function printSummary(
+  out: (line: string) => void,
+  dataDir: string,
+  outcomes: StreamOutcome[],
+  simReport: ReturnType<Simulator['stats']>,
+): boolean {
+  out('');
+  out('summary');
+  let ok = outcomes.length > 0;
+  for (const o of outcomes) {
+    const sim = simReport.streams.find((s) => s.streamId === o.streamId);
+    const c = o.snapshot?.counters;
+    const ended =
+      o.closed?.reason === 'stopped'
+        ? `ended by Zoom (${StopReason[o.closed.stopReason ?? 0] ?? o.closed.stopReason})`
+        : `${o.closed?.reason ?? 'not closed'}${o.closed?.error ? `: ${o.closed.error.message}` : ''}`;
+    if (o.closed?.reason !== 'stopped') ok = false;
+    out(`  stream ${o.streamId}: ${ended}`);
+    if (c) {
+      const kinds = (['audio', 'transcript', 'chat', 'video', 'deskshare'] as const)
+        .filter((k) => c.frames[k] > 0 || (sim?.framesSent[k] ?? 0) > 0)
+        .map((k) => `${k} ${c.frames[k]}/${sim?.framesSent[k] ?? '?'}`);
+      out(`    messages received/sent: ${kinds.join(', ') || 'none'}; duplicates dropped ${c.duplicates}`);
+    }
+    const m = o.manifest;
+    out(
+      `    reconnects ${o.reconnects}; gaps filled ${m?.counters.gapsFilled ?? 0} (${Math.round(m?.counters.silenceMs ?? 0)} ms of silence); ` +
+        `sink drops ${m?.counters.dropped ?? 0}`,
+    );
+    if (o.dir) out(`    folder ${relative(process.cwd(), o.dir) || '.'}`);
+    for (const f of m?.files ?? []) out(`      ${f.path} (${f.bytes.toLocaleString('en-US')} bytes)`);
+  }
+  const webhooks = simReport.webhooks;
+  out(`  webhooks: ${webhooks.length} attempts, ${webhooks.filter((w) => w.delivered).length} delivered`);
+  out(`  data folder: ${dataDir}`);
+  out(ok ? 'every stream ended normally' : 'some streams did not end normally');
+  return ok;
+}

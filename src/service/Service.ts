@@ -1,0 +1,244 @@
+/**
+ * The rtmskit service: receives Zoom's webhooks, holds every stream, records them, and keeps a durable
+ * registry so a restart resumes what was live.
+ */
+import { mkdir } from 'node:fs/promises';
+import type { Logger } from 'pino';
+import { SIGNALING_WINDOW_MS } from '../client/options.js';
+import { StreamManager, type StreamRef } from '../manager/StreamManager.js';
+import type { RecordingManifest } from '../media/manifest.js';
+import { attachRecorder, type RecorderHandle, repairRecordings } from '../media/Recorder.js';
+import { RTMS_ERROR_CODES, RtmsError } from '../protocol/errors.js';
+import { openStore } from '../store/index.js';
+import type { Store } from '../store/Store.js';
+import type { WebhookEvent } from '../webhook/events.js';
+import { WebhookReceiver } from '../webhook/receiver.js';
+import type { ServiceConfig } from './config.js';
+import { createLogger } from './logger.js';
+import { ServiceMetrics } from './metrics.js';
+import { buildServer, type ServiceServer } from './server.js';
+
+/** How often live streams are marked alive in the registry, so a restart knows if they are still in Zoom's window. */
+export const REGISTRY_HEARTBEAT_MS = 5_000;
+
+export interface ServiceOptions {
+  logger?: Logger;
+  now?: () => number;
+  /** Called with each recording's final manifest and folder. */
+  onRecordingFinalized?: (manifest: RecordingManifest, ref: StreamRef) => void;
+}
+
+export class RtmsService implements AsyncDisposable {
+  readonly config: ServiceConfig;
+  readonly logger: Logger;
+  readonly manager: StreamManager;
+  readonly store: Store;
+  readonly metrics: ServiceMetrics;
+  readonly recorder: RecorderHandle;
+  private readonly app: ServiceServer;
+  private readonly heartbeat: NodeJS.Timeout;
+  private readonly now: () => number;
+  private shuttingDown: Promise<void> | undefined;
+  /** Address the server listens on. */
+  url = '';
+
+  private constructor(parts: {
+    config: ServiceConfig;
+    logger: Logger;
+    manager: StreamManager;
+    store: Store;
+    metrics: ServiceMetrics;
+    recorder: RecorderHandle;
+    app: ServiceServer;
+    now: () => number;
+  }) {
+    this.config = parts.config;
+    this.logger = parts.logger;
+    this.manager = parts.manager;
+    this.store = parts.store;
+    this.metrics = parts.metrics;
+    this.recorder = parts.recorder;
+    this.app = parts.app;
+    this.now = parts.now;
+    this.heartbeat = setInterval(() => void this.beat(), REGISTRY_HEARTBEAT_MS);
+    this.heartbeat.unref();
+  }
+
+  /** Opens the store, repairs unfinished recordings, resumes live streams, and starts listening. */
+  static async start(config: ServiceConfig, options: ServiceOptions = {}): Promise<RtmsService> {
+    const logger = options.logger ?? createLogger({ level: config.logLevel });
+    const now = options.now ?? Date.now;
+    await mkdir(config.dataDir, { recursive: true }).catch((cause: unknown) => {
+      throw new RtmsError(
+        RTMS_ERROR_CODES.CONFIG_INVALID,
+        `data folder ${config.dataDir} cannot be created`,
+        {
+          cause,
+          fix: 'point RTMSKIT_DATA_DIR (or --data-dir) at a writable folder',
+        },
+      );
+    });
+    const store = await openStore(config.storeUrl);
+    const repaired = await repairRecordings(config.dataDir);
+    if (repaired.length > 0) logger.warn({ files: repaired }, 'repaired unfinished recordings');
+
+    const receiver = new WebhookReceiver({
+      secretToken: [config.app.secretToken, ...(config.videoSdk ? [config.videoSdk.secretToken] : [])].filter(
+        Boolean,
+      ),
+      insecureSkipVerify: config.insecureSkipVerify,
+    });
+    if (config.insecureSkipVerify) {
+      logger.warn(
+        'WEBHOOK SIGNATURES ARE NOT VERIFIED (--insecure-skip-verify): anyone who can reach this port can start streams',
+      );
+    }
+    const manager = new StreamManager({
+      credentials: (product) => (product === 'session' && config.videoSdk ? config.videoSdk : config.app),
+      stream: {
+        media: config.media,
+        allowedHosts: config.allowedHosts,
+        allowLoopback: config.allowLoopback,
+      },
+      ledger: store,
+    });
+    const recorder = attachRecorder(manager, {
+      dataDir: config.dataDir,
+      audioLayout: config.audioLayout,
+      onError: (err, ref) => logger.error({ err, stream: ref.streamId }, 'recording write failed'),
+      ...(options.onRecordingFinalized ? { onFinalized: options.onRecordingFinalized } : {}),
+    });
+    const metrics = new ServiceMetrics(manager, { drops: () => recorder.drops() });
+    let service: RtmsService | undefined;
+    const onEvent = (event: WebhookEvent) => {
+      manager.handleWebhook(event).then(
+        (outcome) => service?.onHandled(event, outcome),
+        (err: unknown) => logger.error({ err, event: event.event }, 'webhook event failed'),
+      );
+    };
+    const app = await buildServer({ config, logger, receiver, manager, store, metrics, onEvent });
+    service = new RtmsService({ config, logger, manager, store, metrics, recorder, app, now });
+    service.watchStreams();
+    await service.resumeStreams();
+    const address = await app.listen({ port: config.port, host: config.host });
+    service.url = address;
+    logger.info(
+      { url: address, webhook: `${address}${config.webhookPath}`, store: store.location },
+      'rtmskit service listening',
+    );
+    return service;
+  }
+
+  private onHandled(event: WebhookEvent, outcome: string): void {
+    this.logger.info(
+      { event: event.event, stream: 'streamId' in event ? event.streamId : undefined, outcome },
+      'webhook handled',
+    );
+    if (event.kind !== 'started' || (outcome !== 'connecting' && outcome !== 'failover')) return;
+    const t = this.now();
+    void this.store
+      .putStream({
+        streamId: event.streamId,
+        product: event.product,
+        instanceId: event.instanceId,
+        ...(event.meetingId === undefined ? {} : { meetingId: event.meetingId }),
+        serverUrls: event.serverUrls,
+        state: 'active',
+        startedAt: t,
+        updatedAt: t,
+        lastStartedEventTs: event.eventTs,
+      })
+      .catch((err: unknown) => this.logger.error({ err }, 'registry write failed'));
+  }
+
+  private watchStreams(): void {
+    const { manager, logger } = this;
+    manager.on('stateChange', (ref, { from, to }) =>
+      logger.info({ stream: ref.streamId, from, to }, 'stream state'),
+    );
+    manager.on('reconnecting', (ref, e) =>
+      logger.warn(
+        { stream: ref.streamId, scope: e.scope, reason: e.reason, attempt: e.attempt },
+        'reconnecting',
+      ),
+    );
+    manager.on('reconnected', (ref, e) =>
+      logger.info(
+        { stream: ref.streamId, scope: e.scope, downtimeMs: Math.round(e.downtimeMs) },
+        'reconnected',
+      ),
+    );
+    manager.on('streamRemoved', (ref, closed) => {
+      if (closed.error) logger.error({ stream: ref.streamId, err: closed.error }, `stream ${closed.reason}`);
+      else
+        logger.info(
+          { stream: ref.streamId, reason: closed.reason, stopReason: closed.stopReason },
+          'stream ended',
+        );
+      // A stream dropped by our own shutdown is still live at Zoom: leave it active so a restart resumes it.
+      if (this.shuttingDown) return;
+      const state = closed.reason === 'lost' ? 'lost' : closed.reason === 'failed' ? 'failed' : 'stopped';
+      void this.store
+        .updateStream(ref.streamId, {
+          state,
+          endedAt: this.now(),
+          ...(closed.stopReason === undefined ? {} : { stopReason: closed.stopReason }),
+        })
+        .catch((err: unknown) => this.logger.error({ err }, 'registry write failed'));
+    });
+  }
+
+  /** Streams the registry holds as active: resumed inside Zoom's window, marked lost past it. */
+  private async resumeStreams(): Promise<void> {
+    for (const record of await this.store.activeStreams()) {
+      const silentMs = this.now() - record.updatedAt;
+      if (silentMs > SIGNALING_WINDOW_MS) {
+        await this.store.updateStream(record.streamId, { state: 'lost', endedAt: this.now() });
+        this.logger.warn(
+          { stream: record.streamId, silentMs },
+          'stream from before the restart is past Zoom’s window: lost',
+        );
+        continue;
+      }
+      this.logger.info({ stream: record.streamId, silentMs }, 'resuming stream from before the restart');
+      await this.manager.resume({
+        streamId: record.streamId,
+        instanceId: record.instanceId,
+        product: record.product,
+        serverUrls: record.serverUrls,
+        eventTs: record.lastStartedEventTs,
+        ...(record.meetingId === undefined ? {} : { meetingId: record.meetingId }),
+      });
+    }
+  }
+
+  private async beat(): Promise<void> {
+    const t = this.now();
+    for (const s of this.manager.streams()) {
+      await this.store.updateStream(s.streamId, { updatedAt: t }).catch(() => undefined);
+    }
+  }
+
+  /**
+   * Stops taking webhooks, drops every stream's sockets (Zoom keeps them for its window, so a restart can
+   * resume), finalizes every recording and closes the store. Idempotent.
+   */
+  shutdown(): Promise<void> {
+    if (!this.shuttingDown) {
+      this.shuttingDown = (async () => {
+        clearInterval(this.heartbeat);
+        await this.beat();
+        await this.app.close();
+        await this.manager.close();
+        await this.recorder.close();
+        await this.store.close();
+        this.logger.info('rtmskit service stopped');
+      })();
+    }
+    return this.shuttingDown;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.shutdown();
+  }
+}

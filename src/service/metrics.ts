@@ -1,0 +1,181 @@
+/**
+ * Prometheus metrics of the service. Per-frame counts are read from the streams' own counters at scrape
+ * time, so the media path pays nothing for them.
+ */
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { ReconnectingEvent } from '../client/events.js';
+import type { StreamManager, StreamSnapshot } from '../manager/StreamManager.js';
+import { MEDIA_KINDS, type MediaKind } from '../protocol/enums.js';
+import type { WebhookResult } from '../webhook/receiver.js';
+
+/** A reconnect's trigger, from its reason text: a small, fixed label set. */
+export function reconnectTrigger(event: ReconnectingEvent): string {
+  const reason = event.reason;
+  if (reason.startsWith('server failover')) return 'failover';
+  if (reason.startsWith('rtms_interrupted')) return 'interrupted-webhook';
+  if (reason.includes('event 7')) return 'media-interrupted-event';
+  if (reason.startsWith('stream interrupted')) return 'stream-state';
+  if (reason.includes('watchdog')) return 'silent-socket';
+  if (reason.includes('ECONNRESET')) return 'connection-reset';
+  if (reason.startsWith('signaling lost')) return 'signaling-lost';
+  if (reason.startsWith('media')) return 'media-lost';
+  if (reason.startsWith('initial connection')) return 'initial';
+  return 'other';
+}
+
+export interface SinkCounters {
+  /** Bytes or items dropped by full sink buffers, per sink. */
+  drops(): Record<string, number>;
+}
+
+export class ServiceMetrics {
+  readonly registry = new Registry();
+  private readonly webhooks: Counter<'event' | 'result'>;
+  private readonly deduplicated: Counter;
+  private readonly reconnects: Counter<'scope' | 'trigger'>;
+  private readonly ackSeconds: Histogram;
+  /** Totals of streams that are gone, so media counters never go backwards. */
+  private readonly retired = { frames: zeros(), bytes: zeros() };
+  private readonly reported = { frames: zeros(), bytes: zeros() };
+
+  constructor(manager: StreamManager, sinks?: SinkCounters) {
+    const registry = this.registry;
+    this.webhooks = new Counter({
+      name: 'rtmskit_webhooks_total',
+      help: 'Webhook requests by event and result',
+      labelNames: ['event', 'result'],
+      registers: [registry],
+    });
+    this.deduplicated = new Counter({
+      name: 'rtmskit_webhook_deliveries_deduplicated_total',
+      help: 'Webhook deliveries recognised as retries and ignored',
+      registers: [registry],
+    });
+    this.reconnects = new Counter({
+      name: 'rtmskit_reconnects_total',
+      help: 'Recoveries started, by scope and trigger',
+      labelNames: ['scope', 'trigger'],
+      registers: [registry],
+    });
+    this.ackSeconds = new Histogram({
+      name: 'rtmskit_webhook_ack_seconds',
+      help: 'Time from a webhook request to its answer',
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 3],
+      registers: [registry],
+    });
+    const snapshots = () => manager.streams();
+    new Gauge({
+      name: 'rtmskit_streams',
+      help: 'Live streams by status',
+      labelNames: ['status'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const s of snapshots()) this.inc({ status: s.status });
+      },
+    });
+    new Gauge({
+      name: 'rtmskit_keepalive_delay_seconds',
+      help: 'Delay of the latest keep-alive request (one way plus clock skew), max and mean over streams',
+      labelNames: ['stat'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        const delays = snapshots()
+          .map((s) => s.counters.keepAliveDelayMs)
+          .filter((d): d is number => d !== undefined);
+        if (delays.length === 0) return;
+        this.set({ stat: 'max' }, Math.max(...delays) / 1000);
+        this.set({ stat: 'mean' }, delays.reduce((a, b) => a + b, 0) / delays.length / 1000);
+      },
+    });
+    const messages = new Counter({
+      name: 'rtmskit_media_messages_total',
+      help: 'Media messages delivered, by kind',
+      labelNames: ['kind'],
+      registers: [registry],
+    });
+    const bytes = new Counter({
+      name: 'rtmskit_media_bytes_total',
+      help: 'Media payload bytes delivered, by kind',
+      labelNames: ['kind'],
+      registers: [registry],
+    });
+    const drops = new Counter({
+      name: 'rtmskit_sink_drops_total',
+      help: 'Data dropped by recording sinks whose buffers were full',
+      labelNames: ['sink'],
+      registers: [registry],
+    });
+    const dropsReported: Record<string, number> = {};
+    // Counters only go up: report the growth since the last scrape.
+    const refresh = () => {
+      const totals = { frames: { ...this.retired.frames }, bytes: { ...this.retired.bytes } };
+      for (const s of snapshots()) addCounters(totals, s);
+      for (const kind of MEDIA_KINDS) {
+        const df = totals.frames[kind] - this.reported.frames[kind];
+        const db = totals.bytes[kind] - this.reported.bytes[kind];
+        if (df > 0) messages.inc({ kind }, df);
+        if (db > 0) bytes.inc({ kind }, db);
+        this.reported.frames[kind] = Math.max(this.reported.frames[kind], totals.frames[kind]);
+        this.reported.bytes[kind] = Math.max(this.reported.bytes[kind], totals.bytes[kind]);
+      }
+      for (const [sink, value] of Object.entries(sinks?.drops() ?? {})) {
+        const delta = value - (dropsReported[sink] ?? 0);
+        if (delta > 0) drops.inc({ sink }, delta);
+        dropsReported[sink] = Math.max(dropsReported[sink] ?? 0, value);
+      }
+    };
+    this.refresh = refresh;
+
+    manager.on('webhookHandled', (_event, outcome) => {
+      if (outcome === 'duplicate') this.deduplicated.inc();
+    });
+    manager.on('reconnecting', (_ref, event) => {
+      if (event.attempt === 1) this.reconnects.inc({ scope: event.scope, trigger: reconnectTrigger(event) });
+    });
+    manager.on('streamRemoved', (ref) => {
+      const last = lastSnapshots.get(ref.streamId);
+      if (last) addCounters(this.retired, last);
+      lastSnapshots.delete(ref.streamId);
+    });
+    // Keep each stream's latest counters so they survive its removal.
+    const lastSnapshots = new Map<string, StreamSnapshot>();
+    manager.on('closed', (ref) => {
+      const snap = manager.streams().find((s) => s.streamId === ref.streamId);
+      if (snap) lastSnapshots.set(ref.streamId, snap);
+    });
+  }
+
+  private readonly refresh: () => void;
+
+  /** A webhook was answered. */
+  webhook(result: WebhookResult, latencyMs: number): void {
+    this.webhooks.inc({ event: result.eventName ?? 'unknown', result: `${result.outcome}-${result.status}` });
+    this.ackSeconds.observe(latencyMs / 1000);
+  }
+
+  /** The text of `/metrics`. */
+  async text(): Promise<string> {
+    this.refresh();
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}
+
+function zeros(): Record<MediaKind, number> {
+  return { audio: 0, video: 0, deskshare: 0, transcript: 0, chat: 0 };
+}
+
+function addCounters(
+  into: { frames: Record<MediaKind, number>; bytes: Record<MediaKind, number> },
+  s: StreamSnapshot,
+) {
+  for (const kind of MEDIA_KINDS) {
+    into.frames[kind] += s.counters.frames[kind];
+    into.bytes[kind] += s.counters.bytes[kind];
+  }
+}
