@@ -35,6 +35,10 @@ export const RTMS_ERROR_CODES = {
   RAW_BODY_UNAVAILABLE: 'RAW_BODY_UNAVAILABLE',
   /** An application handler threw or rejected. */
   HANDLER_FAILED: 'HANDLER_FAILED',
+  /** Zoom's OAuth token endpoint refused the credentials. */
+  AUTH_FAILED: 'AUTH_FAILED',
+  /** A Zoom REST call failed; `statusCode` is the HTTP status, `reason` Zoom's error code and message. */
+  API_ERROR: 'API_ERROR',
   /** Configuration is missing or malformed. */
   CONFIG_INVALID: 'CONFIG_INVALID',
 } as const;

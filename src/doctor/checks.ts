@@ -1,0 +1,305 @@
+/**
+ * `rtmskit doctor`: the checks people do by hand from Zoom's RTMS troubleshooting page, each with a
+ * verdict and a one-line fix.
+ */
+import { execFile } from 'node:child_process';
+import { createHmac, randomBytes } from 'node:crypto';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { isRtmsError } from '../protocol/errors.js';
+import { handshakeSignature } from '../protocol/signature.js';
+import { ZoomRestClient } from '../rest/ZoomRestClient.js';
+import {
+  DEFAULT_DATA_DIR,
+  DEFAULT_HOST,
+  DEFAULT_PORT,
+  loadConfig,
+  type ServiceConfig,
+} from '../service/config.js';
+import { WebhookSender } from '../simulator/webhookSender.js';
+import { openStore } from '../store/index.js';
+
+const run = promisify(execFile);
+
+/** Node.js version rtmskit needs. */
+export const MIN_NODE = [20, 19] as const;
+/** Time allowed for an external program (ffmpeg) to answer. */
+export const TOOL_TIMEOUT_MS = 10_000;
+
+export type CheckStatus = 'pass' | 'warn' | 'fail' | 'skip';
+
+export interface CheckResult {
+  name: string;
+  status: CheckStatus;
+  detail: string;
+  /** What to do, for `warn` and `fail`. */
+  fix?: string;
+}
+
+export interface DoctorOptions {
+  env: Readonly<Record<string, string | undefined>>;
+  cwd: string;
+  envFile?: string;
+  /** Send a signed `endpoint.url_validation` here and check the answer, as Zoom does. */
+  webhookUrl?: string;
+  oauthBase?: string;
+  /** PATH to look for ffmpeg in (default the environment's). */
+  path?: string;
+  nodeVersion?: string;
+}
+
+function result(name: string, status: CheckStatus, detail: string, fix?: string): CheckResult {
+  return fix === undefined ? { name, status, detail } : { name, status, detail, fix };
+}
+
+export function checkNode(version = process.versions.node): CheckResult {
+  const [major = 0, minor = 0] = version.split('.').map(Number);
+  const ok = major > MIN_NODE[0] || (major === MIN_NODE[0] && minor >= MIN_NODE[1]);
+  return ok
+    ? result('node', 'pass', `Node.js ${version}`)
+    : result(
+        'node',
+        'fail',
+        `Node.js ${version} is too old`,
+        `install Node.js ${MIN_NODE.join('.')} or newer`,
+      );
+}
+
+/** Values pasted with quotes or spaces are a classic cause of "invalid signature". */
+function pasteProblem(value: string): string | undefined {
+  if (/^["']|["']$/.test(value)) return 'is wrapped in quotes';
+  if (/\s/.test(value)) return 'contains white space';
+  return undefined;
+}
+
+export function checkConfig(options: DoctorOptions): { result: CheckResult; config?: ServiceConfig } {
+  let config: ServiceConfig;
+  try {
+    config = loadConfig(options.envFile ? { envFile: options.envFile } : {}, options.env, options.cwd);
+  } catch (err) {
+    if (isRtmsError(err))
+      return { result: result('configuration', 'fail', err.message.split(' — ')[0] ?? err.message, err.fix) };
+    throw err;
+  }
+  const problems: string[] = [];
+  for (const [name, value] of [
+    ['ZOOM_CLIENT_ID', config.app.clientId],
+    ['ZOOM_CLIENT_SECRET', config.app.clientSecret],
+    ['ZOOM_SECRET_TOKEN', config.app.secretToken],
+  ] as const) {
+    const problem = pasteProblem(value);
+    if (problem) problems.push(`${name} ${problem}`);
+  }
+  const s2sWithoutAccount =
+    !options.env.ZOOM_ACCOUNT_ID && (options.env.ZOOM_S2S_CLIENT_ID || options.env.ZOOM_S2S_CLIENT_SECRET);
+  if (s2sWithoutAccount) problems.push('ZOOM_S2S_CLIENT_ID/SECRET are set but ZOOM_ACCOUNT_ID is not');
+  if (problems.length > 0) {
+    return {
+      result: result(
+        'configuration',
+        'fail',
+        problems.join('; '),
+        'fix the values in .env: no quotes, no spaces, copied whole from the Marketplace',
+      ),
+      config,
+    };
+  }
+  const detail = `client id ${config.app.clientId.slice(0, 4)}…, secret token set${config.videoSdk ? ', Video SDK app set' : ''}${config.rest ? `, REST account ${config.rest.accountId}` : ''}`;
+  return { result: result('configuration', 'pass', detail), config };
+}
+
+export async function checkDataDir(dataDir: string): Promise<CheckResult> {
+  const probe = join(dataDir, `.rtmskit-doctor-${randomBytes(4).toString('hex')}`);
+  try {
+    await mkdir(dataDir, { recursive: true });
+    await writeFile(probe, 'ok');
+    await rm(probe, { force: true });
+    return result('data folder', 'pass', `${dataDir} is writable`);
+  } catch (err) {
+    return result(
+      'data folder',
+      'fail',
+      `${dataDir} is not writable (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+      'point RTMSKIT_DATA_DIR at a folder this user can write',
+    );
+  }
+}
+
+export function checkPort(host: string, port: number): Promise<CheckResult> {
+  return new Promise((done) => {
+    const server = createServer();
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      done(
+        err.code === 'EADDRINUSE'
+          ? result(
+              'port',
+              'fail',
+              `${host}:${port} is in use`,
+              'stop the other process (another rtmskit serve?) or set RTMSKIT_PORT',
+            )
+          : result(
+              'port',
+              'fail',
+              `cannot listen on ${host}:${port} (${err.code ?? err.message})`,
+              'set RTMSKIT_HOST to a local address',
+            ),
+      );
+    });
+    server.listen(port, host, () => {
+      server.close(() => done(result('port', 'pass', `${host}:${port} is free`)));
+    });
+  });
+}
+
+export async function checkStore(storeUrl: string): Promise<CheckResult> {
+  try {
+    const store = await openStore(storeUrl);
+    try {
+      await store.ping();
+      return result('store', 'pass', `${store.kind} at ${store.location}`);
+    } finally {
+      await store.close();
+    }
+  } catch (err) {
+    return result(
+      'store',
+      'fail',
+      (err as Error).message.split(' — ')[0] ?? String(err),
+      isRtmsError(err) ? err.fix : 'check RTMSKIT_STORE_URL',
+    );
+  }
+}
+
+export async function checkFfmpeg(path?: string): Promise<CheckResult> {
+  const env = path === undefined ? process.env : { ...process.env, PATH: path };
+  const ffmpeg = (args: string[]) =>
+    run('ffmpeg', ['-hide_banner', ...args], { env, timeout: TOOL_TIMEOUT_MS, maxBuffer: 8 * 1024 * 1024 });
+  let version: string;
+  try {
+    const { stdout } = await run('ffmpeg', ['-version'], { env, timeout: TOOL_TIMEOUT_MS });
+    version = /ffmpeg version (\S+)/.exec(stdout)?.[1] ?? 'unknown version';
+  } catch {
+    return result(
+      'ffmpeg',
+      'warn',
+      'ffmpeg is not on the PATH: recordings still work (WAV, JPG/PNG, H.264 as received); encoding to Opus/MP3 and muxing MP4 need it',
+      'install FFmpeg (apt-get install ffmpeg, brew install ffmpeg) and make sure it is on the PATH',
+    );
+  }
+  const [{ stdout: encoders }, { stdout: muxers }] = await Promise.all([
+    ffmpeg(['-encoders']),
+    ffmpeg(['-muxers']),
+  ]);
+  const opus = /\b(libopus|opus)\b/.test(encoders);
+  const mp3 = /\blibmp3lame\b/.test(encoders);
+  const mp4 = /\bmp4\b/.test(muxers);
+  const missing = [...(opus ? [] : ['Opus']), ...(mp3 ? [] : ['MP3']), ...(mp4 ? [] : ['MP4 muxing'])];
+  const detail = `ffmpeg ${version}: Opus ${opus ? 'yes' : 'no'}, MP3 ${mp3 ? 'yes' : 'no'}, H.264 into MP4 ${mp4 ? 'yes' : 'no'}`;
+  return missing.length === 0
+    ? result('ffmpeg', 'pass', detail)
+    : result(
+        'ffmpeg',
+        'warn',
+        detail,
+        `install an FFmpeg build with ${missing.join(', ')} (Debian's ffmpeg package has all three)`,
+      );
+}
+
+/** rtmskit's signature against an independent HMAC of a fixed vector. */
+export function checkSignature(): CheckResult {
+  const input = {
+    clientId: 'doctor-client',
+    clientSecret: 'doctor-secret',
+    instanceId: 'f3nq/Fu+Qs6fX1x9lCmb2g==',
+    streamId: '0123456789abcdef0123456789abcdef',
+  };
+  const independent = createHmac('sha256', input.clientSecret)
+    .update(`${input.clientId},${input.instanceId},${input.streamId}`)
+    .digest('hex');
+  const ours = handshakeSignature(input);
+  return ours === independent
+    ? result(
+        'handshake signature',
+        'pass',
+        'HMAC-SHA256(client secret, "clientId,instanceId,streamId"), lowercase hex; `rtmskit signature` prints it for an event',
+      )
+    : result(
+        'handshake signature',
+        'fail',
+        `self-test mismatch: ${ours} ≠ ${independent}`,
+        'report this as an rtmskit bug',
+      );
+}
+
+export async function checkOAuth(
+  config: ServiceConfig | undefined,
+  oauthBase?: string,
+): Promise<CheckResult> {
+  const rest = config?.rest;
+  if (!rest)
+    return result(
+      'REST OAuth',
+      'skip',
+      'no ZOOM_ACCOUNT_ID: REST control (rtmskit rtms start|stop) not configured',
+    );
+  try {
+    const client = new ZoomRestClient({ ...rest, ...(oauthBase ? { oauthBase } : {}) });
+    await client.accessToken();
+    return result('REST OAuth', 'pass', `token issued for account ${rest.accountId}`);
+  } catch (err) {
+    return result(
+      'REST OAuth',
+      'fail',
+      (err as Error).message.split(' — ')[0] ?? String(err),
+      isRtmsError(err) ? err.fix : undefined,
+    );
+  }
+}
+
+export async function checkWebhookUrl(url: string, config: ServiceConfig | undefined): Promise<CheckResult> {
+  const secretToken = config?.app.secretToken;
+  if (!secretToken) {
+    return result(
+      'webhook URL',
+      'fail',
+      'no secret token to sign the validation with',
+      'set ZOOM_SECRET_TOKEN',
+    );
+  }
+  const sender = new WebhookSender({ url, secretToken, clientId: config.app.clientId });
+  try {
+    const answer = await sender.validateUrl();
+    return answer.ok
+      ? result(
+          'webhook URL',
+          'pass',
+          `${url} answered endpoint.url_validation correctly (HTTP ${answer.status})`,
+        )
+      : result(
+          'webhook URL',
+          'fail',
+          `${url} did not answer endpoint.url_validation correctly: ${answer.reason ?? `HTTP ${answer.status}`}`,
+          'the URL must reach rtmskit serve (check the tunnel and the path) and the service must use the same ZOOM_SECRET_TOKEN',
+        );
+  } finally {
+    await sender.close();
+  }
+}
+
+/** Runs every check, in order. */
+export async function runDoctor(options: DoctorOptions): Promise<CheckResult[]> {
+  const results: CheckResult[] = [checkNode(options.nodeVersion)];
+  const { result: configResult, config } = checkConfig(options);
+  results.push(configResult);
+  const dataDir = config?.dataDir ?? resolve(options.cwd, options.env.RTMSKIT_DATA_DIR ?? DEFAULT_DATA_DIR);
+  results.push(await checkDataDir(dataDir));
+  results.push(await checkPort(config?.host ?? DEFAULT_HOST, config?.port ?? DEFAULT_PORT));
+  results.push(await checkStore(config?.storeUrl ?? `sqlite:${join(dataDir, 'rtmskit.db')}`));
+  results.push(await checkFfmpeg(options.path));
+  results.push(checkSignature());
+  results.push(await checkOAuth(config, options.oauthBase));
+  if (options.webhookUrl) results.push(await checkWebhookUrl(options.webhookUrl, config));
+  return results;
+}
