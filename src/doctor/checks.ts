@@ -92,8 +92,9 @@ export function checkConfig(options: DoctorOptions): { result: CheckResult; conf
     const problem = pasteProblem(value);
     if (problem) problems.push(`${name} ${problem}`);
   }
-  const s2sWithoutAccount =
-    !options.env.ZOOM_ACCOUNT_ID && (options.env.ZOOM_S2S_CLIENT_ID || options.env.ZOOM_S2S_CLIENT_SECRET);
+  // The same view of the settings loadConfig had: `.env` under the real environment.
+  const env = { ...readEnvFile(options.envFile ?? join(options.cwd, '.env')), ...options.env };
+  const s2sWithoutAccount = !env.ZOOM_ACCOUNT_ID && (env.ZOOM_S2S_CLIENT_ID || env.ZOOM_S2S_CLIENT_SECRET);
   if (s2sWithoutAccount) problems.push('ZOOM_S2S_CLIENT_ID/SECRET are set but ZOOM_ACCOUNT_ID is not');
   if (problems.length > 0) {
     return {
