@@ -16,6 +16,7 @@ import {
   DEFAULT_HOST,
   DEFAULT_PORT,
   loadConfig,
+  readEnvFile,
   type ServiceConfig,
 } from '../service/config.js';
 import { WebhookSender } from '../simulator/webhookSender.js';
