@@ -134,6 +134,8 @@ function floorConsumer(event: RtmsStartedEvent, count: () => void, ready: () => 
 }
 
 async function run(consumer: Consumer, streams: number, timeScale: number): Promise<Result> {
+  global.gc?.();
+  const rssBase = process.memoryUsage().rss;
   const sim = startSimulator(streams, timeScale);
   let messages = 0;
   let connected = 0;
@@ -162,8 +164,6 @@ async function run(consumer: Consumer, streams: number, timeScale: number): Prom
   while (connected < streams && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   await new Promise((r) => setTimeout(r, 1_000));
   const eld = monitorEventLoopDelay({ resolution: 5 });
-  global.gc?.();
-  const rssBefore = process.memoryUsage().rss;
   const cpuBefore = process.cpuUsage();
   const startMessages = messages;
   const t0 = performance.now();
@@ -184,7 +184,7 @@ async function run(consumer: Consumer, streams: number, timeScale: number): Prom
     messages: measured,
     seconds,
     cpuUsPerMessage: (cpu.user + cpu.system) / Math.max(1, measured),
-    rssPerStreamKiB: Math.max(0, rss - rssBefore + rssBefore) / 1024 / streams,
+    rssPerStreamKiB: Math.max(0, rss - rssBase) / 1024 / Math.max(1, connected),
     p99Ms: eld.percentile(99) / 1e6,
   };
 }
@@ -205,7 +205,7 @@ export async function benchIngest(): Promise<void> {
   console.log(
     `\ningest: simulator in a child process, audio 20 ms L16 + transcripts, ${MEASURE_MS / 1000} s measured`,
   );
-  console.log('consumer   connected      messages/s       CPU/msg    RSS (process)   event loop');
+  console.log('consumer   connected      messages/s       CPU/msg     RSS growth   event loop');
   for (const streams of loads) {
     // Real-time pace at 1,000 streams; faster than real time for smaller loads, to load the consumer.
     const timeScale = Math.max(1, Math.round(1000 / streams));

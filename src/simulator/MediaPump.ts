@@ -232,8 +232,7 @@ function pumpPictures(
 
 /** Transcripts: one message per utterance, sent when it ends. */
 export function pumpTranscript(ctx: PumpContext, language: number, cursorMs: number, nowMs: number): number {
-  for (const u of ctx.timeline.utterances) {
-    if (u.endMs < cursorMs || u.endMs >= nowMs) continue;
+  for (const u of ctx.timeline.utterancesEndingIn(cursorMs, nowMs)) {
     ctx.send({
       msg_type: MessageType.MEDIA_DATA_TRANSCRIPT,
       content: {

@@ -19,6 +19,8 @@ export class Timeline {
   private readonly byUser = new Map<number, ScenarioParticipant>();
   private readonly video = new Map<number, Interval[]>();
   private readonly shares: { userId: number; interval: Interval }[] = [];
+  /** Longest utterance: how far back a lookup must scan for one still going on. */
+  private readonly maxUtteranceMs: number;
 
   constructor(scenario: Scenario) {
     this.scenario = scenario;
@@ -57,7 +59,45 @@ export class Timeline {
     }
     for (const [userId, from] of videoOn) this.pushInterval(this.video, userId, [from, end]);
     for (const [userId, from] of shareOn) this.shares.push({ userId, interval: [from, end] });
+    utterances.sort((a, b) => a.startMs - b.startMs);
     this.utterances = utterances;
+    this.maxUtteranceMs = utterances.reduce((max, u) => Math.max(max, u.endMs - u.startMs), 0);
+  }
+
+  /** Index of the first utterance starting after `atMs` (binary search: media is generated per frame). */
+  private utteranceAfter(atMs: number): number {
+    let lo = 0;
+    let hi = this.utterances.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((this.utterances[mid]?.startMs ?? 0) <= atMs) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Index of the first scenario event at or after `atMs`. */
+  private eventAt(atMs: number): number {
+    const events = this.scenario.events;
+    let lo = 0;
+    let hi = events.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((events[mid]?.atMs ?? 0) < atMs) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Utterances whose end falls in `[fromMs, toMs)`, in start order. */
+  utterancesEndingIn(fromMs: number, toMs: number): Utterance[] {
+    const out: Utterance[] = [];
+    const last = this.utteranceAfter(toMs);
+    for (let i = this.utteranceAfter(fromMs - this.maxUtteranceMs - 1); i < last; i++) {
+      const u = this.utterances[i];
+      if (u && u.endMs >= fromMs && u.endMs < toMs) out.push(u);
+    }
+    return out;
   }
 
   private pushInterval(map: Map<number, Interval[]>, userId: number, interval: Interval): void {
@@ -79,21 +119,17 @@ export class Timeline {
   /** Who is speaking at `atMs` (end exclusive), in order of who started first. */
   speakersAt(atMs: number): ScenarioParticipant[] {
     const out: ScenarioParticipant[] = [];
-    for (const u of this.utterances) {
-      if (u.startMs > atMs) break;
-      if (atMs < u.endMs && !out.includes(u.participant)) out.push(u.participant);
+    const end = this.utteranceAfter(atMs);
+    for (let i = this.utteranceAfter(atMs - this.maxUtteranceMs - 1); i < end; i++) {
+      const u = this.utterances[i];
+      if (u && atMs < u.endMs && !out.includes(u.participant)) out.push(u.participant);
     }
     return out;
   }
 
   /** The most recent speaker to start talking at or before `atMs`. */
   activeSpeakerAt(atMs: number): ScenarioParticipant | undefined {
-    let last: ScenarioParticipant | undefined;
-    for (const u of this.utterances) {
-      if (u.startMs > atMs) break;
-      last = u.participant;
-    }
-    return last;
+    return this.utterances[this.utteranceAfter(atMs) - 1]?.participant;
   }
 
   videoOn(userId: number, atMs: number): boolean {
@@ -127,6 +163,13 @@ export class Timeline {
 
   /** Scenario events in `[fromMs, toMs)`. */
   eventsIn(fromMs: number, toMs: number): ScenarioEvent[] {
-    return this.scenario.events.filter((e) => e.atMs >= fromMs && e.atMs < toMs);
+    const events = this.scenario.events;
+    const out: ScenarioEvent[] = [];
+    for (let i = this.eventAt(fromMs); i < events.length; i++) {
+      const e = events[i];
+      if (!e || e.atMs >= toMs) break;
+      out.push(e);
+    }
+    return out;
   }
 }
