@@ -39,13 +39,13 @@ export function registerDoctor(program: Command): void {
       'send a signed endpoint.url_validation to this public URL and check the answer',
     )
     .option('--oauth-base <url>', 'OAuth base for the S2S token check (the simulator’s URL to test)')
-    .option('--env-file <path>', 'read settings from this file (default ./.env)')
+    .option('--dotenv <path>', 'read settings from this file instead of ./.env')
     .option('--json', 'print the results as JSON')
-    .action(async (flags: { webhookUrl?: string; oauthBase?: string; envFile?: string; json?: boolean }) => {
+    .action(async (flags: { webhookUrl?: string; oauthBase?: string; dotenv?: string; json?: boolean }) => {
       const results = await runDoctor({
         env: process.env,
         cwd: process.cwd(),
-        ...(flags.envFile ? { envFile: flags.envFile } : {}),
+        ...(flags.dotenv ? { envFile: flags.dotenv } : {}),
         ...(flags.webhookUrl ? { webhookUrl: flags.webhookUrl } : {}),
         ...(flags.oauthBase ? { oauthBase: flags.oauthBase } : {}),
       });

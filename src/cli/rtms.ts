@@ -15,7 +15,7 @@ interface RtmsFlags {
   apiBase: string;
   oauthBase: string;
   participantUserId?: string;
-  envFile?: string;
+  dotenv?: string;
 }
 
 const ACTIONS: readonly RtmsAction[] = ['start', 'stop', 'pause', 'resume'];
@@ -31,9 +31,9 @@ export function registerRtms(program: Command): void {
       .option('--api-base <url>', 'Zoom API base (the simulator’s URL to test)', DEFAULT_API_BASE)
       .option('--oauth-base <url>', 'Zoom OAuth base (the simulator’s URL to test)', DEFAULT_OAUTH_BASE)
       .option('--participant-user-id <id>', 'start RTMS on behalf of this participant')
-      .option('--env-file <path>', 'read settings from this file (default ./.env)')
+      .option('--dotenv <path>', 'read settings from this file instead of ./.env')
       .action(async (meetingId: string, flags: RtmsFlags) => {
-        const env = cliEnv(flags.envFile);
+        const env = cliEnv(flags.dotenv);
         const appClientId = envFirst(env, 'ZOOM_CLIENT_ID', 'ZM_CLIENT_ID', 'ZM_RTMS_CLIENT');
         const appSecret = envFirst(env, 'ZOOM_CLIENT_SECRET', 'ZM_CLIENT_SECRET', 'ZM_RTMS_SECRET');
         const accountId = envFirst(env, 'ZOOM_ACCOUNT_ID');

@@ -40,10 +40,11 @@ export function registerServe(program: Command): void {
     )
     .option('--audio-layout <layout>', 'auto, mixed or per-speaker (env RTMSKIT_AUDIO_LAYOUT)')
     .option('--log-level <level>', 'log level (env RTMSKIT_LOG_LEVEL, default info)')
-    .option('--env-file <path>', 'read settings from this file (default ./.env)')
+    .option('--dotenv <path>', 'read settings from this file instead of ./.env')
     .option('--insecure-skip-verify', 'accept unsigned webhooks: for local experiments only')
-    .action(async (flags: ConfigFlags) => {
-      const config = loadConfig(flags, process.env);
+    .action(async (flags: ConfigFlags & { dotenv?: string }) => {
+      const { dotenv, ...rest } = flags;
+      const config = loadConfig({ ...rest, ...(dotenv ? { envFile: dotenv } : {}) }, process.env);
       const service = await RtmsService.start(config);
       const detach = onShutdownSignals(
         () => service.shutdown().then(() => detach()),

@@ -1,0 +1,236 @@
+/**
+ * Helpers for the service tests: WAV headers read byte by byte, recording folders found on disk, Prometheus
+ * text parsed, signed webhook requests, and child processes of the CLI. Everything stays on loopback.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readdir, readFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { signedHeaders } from '../webhook/helpers.js';
+
+export { sign, signedHeaders } from '../webhook/helpers.js';
+
+/** The repository's root folder. */
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** The CLI's entry point, run from source. */
+export const CLI_MAIN = join(REPO_ROOT, 'src', 'cli', 'main.ts');
+/**
+ * tsx's loader as a file URL: children run in a temporary folder (so no `.env` of the repository is read),
+ * where the bare `--import tsx` would not resolve.
+ */
+export const TSX_LOADER = pathToFileURL(join(REPO_ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
+
+/** User id of participant 0; participant i is FIRST_USER_ID + i (content/scenario.ts). */
+export const FIRST_USER_ID = 16_778_240;
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Polls `probe` (sync or async) until it returns something other than undefined/false. */
+export async function waitFor<T>(
+  probe: () => T | undefined | false | Promise<T | undefined | false>,
+  what: string,
+  timeoutMs = 10_000,
+  intervalMs = 25,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(intervalMs);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// WAV
+
+/** The canonical 44-byte PCM header, field by field, plus the file's real size. */
+export interface WavHeader {
+  riff: string;
+  riffSize: number;
+  wave: string;
+  fmtId: string;
+  fmtSize: number;
+  format: number;
+  channels: number;
+  sampleRate: number;
+  byteRate: number;
+  blockAlign: number;
+  bitsPerSample: number;
+  dataId: string;
+  dataSize: number;
+  fileSize: number;
+}
+
+export const WAV_HEADER_BYTES = 44;
+
+export function parseWavHeader(bytes: Buffer): WavHeader {
+  if (bytes.length < WAV_HEADER_BYTES) throw new Error(`a WAV file of ${bytes.length} bytes has no header`);
+  return {
+    riff: bytes.toString('ascii', 0, 4),
+    riffSize: bytes.readUInt32LE(4),
+    wave: bytes.toString('ascii', 8, 12),
+    fmtId: bytes.toString('ascii', 12, 16),
+    fmtSize: bytes.readUInt32LE(16),
+    format: bytes.readUInt16LE(20),
+    channels: bytes.readUInt16LE(22),
+    sampleRate: bytes.readUInt32LE(24),
+    byteRate: bytes.readUInt32LE(28),
+    blockAlign: bytes.readUInt16LE(32),
+    bitsPerSample: bytes.readUInt16LE(34),
+    dataId: bytes.toString('ascii', 36, 40),
+    dataSize: bytes.readUInt32LE(40),
+    fileSize: bytes.length,
+  };
+}
+
+export async function readWavHeader(path: string): Promise<WavHeader> {
+  return parseWavHeader(await readFile(path));
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Recordings on disk
+
+/** Every folder under `<dataDir>/recordings/` that holds a `manifest.json`. */
+export async function recordingFolders(dataDir: string): Promise<string[]> {
+  let entries: string[];
+  try {
+    entries = await readdir(join(dataDir, 'recordings'), { recursive: true });
+  } catch {
+    return [];
+  }
+  return entries
+    .filter((e) => e.endsWith('manifest.json') && !e.endsWith('.tmp'))
+    .map((e) => dirname(join(dataDir, 'recordings', e)))
+    .sort();
+}
+
+export async function readJson<T = Record<string, unknown>>(path: string): Promise<T> {
+  return JSON.parse(await readFile(path, 'utf8')) as T;
+}
+
+export async function readJsonl<T = Record<string, unknown>>(path: string): Promise<T[]> {
+  const text = await readFile(path, 'utf8');
+  return text
+    .split('\n')
+    .filter((line) => line.trim().length > 0)
+    .map((line) => JSON.parse(line) as T);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Prometheus text
+
+/**
+ * Sum of the samples of `name` whose labels include every pair of `labels` (all samples of `name` when
+ * `labels` is empty); undefined when no sample matches.
+ */
+export function metricValue(
+  text: string,
+  name: string,
+  labels: Record<string, string> = {},
+): number | undefined {
+  let sum: number | undefined;
+  for (const line of text.split('\n')) {
+    if (line.startsWith('#')) continue;
+    const match = /^([a-zA-Z_:][\w:]*)(\{[^}]*\})?\s+(\S+)$/.exec(line.trim());
+    if (!match || match[1] !== name) continue;
+    const labelText = match[2] ?? '';
+    const ok = Object.entries(labels).every(([k, v]) => labelText.includes(`${k}="${v}"`));
+    if (!ok) continue;
+    sum = (sum ?? 0) + Number(match[3]);
+  }
+  return sum;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// HTTP
+
+export interface HttpAnswer {
+  status: number;
+  body: string;
+}
+
+/** POSTs `body` to a webhook URL, signed with `secret` (at `tsSeconds`) unless headers are given. */
+export async function postWebhook(
+  url: string,
+  body: string | Buffer,
+  options: { secret?: string; tsSeconds?: number; headers?: Record<string, string> } = {},
+): Promise<HttpAnswer> {
+  const headers =
+    options.headers ??
+    signedHeaders(options.secret ?? '', body, options.tsSeconds ?? Math.floor(Date.now() / 1000));
+  const response = await fetch(url, { method: 'POST', headers, body });
+  return { status: response.status, body: await response.text() };
+}
+
+export async function getText(url: string, headers: Record<string, string> = {}): Promise<HttpAnswer> {
+  const response = await fetch(url, { headers });
+  return { status: response.status, body: await response.text() };
+}
+
+/** A port that was free a moment ago (listen on 0, read it, close). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Child processes of the CLI
+
+export interface CliChild {
+  child: ChildProcess;
+  /** Everything written so far. */
+  stdout(): string;
+  stderr(): string;
+  /** Resolves with the exit code (or the signal's name) once the process is gone. */
+  exited: Promise<number | string>;
+  /** SIGKILLs the process if it still runs and waits for it. Idempotent. */
+  kill(signal?: NodeJS.Signals): Promise<number | string>;
+}
+
+/** Environment for a child: PATH and temp/home folders only, plus `extra` (no RTMSKIT_/ZOOM_ leaks). */
+export function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const key of ['PATH', 'HOME', 'TMPDIR', 'TMP', 'TEMP', 'SYSTEMROOT']) {
+    const value = process.env[key];
+    if (value !== undefined) env[key] = value;
+  }
+  return { ...env, ...extra };
+}
+
+/** Runs `node --import tsx src/cli/main.ts …args` in `cwd`. */
+export function runCli(args: readonly string[], cwd: string, env: NodeJS.ProcessEnv): CliChild {
+  const child = spawn(process.execPath, ['--import', TSX_LOADER, CLI_MAIN, ...args], {
+    cwd,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+    out += chunk;
+  });
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+    err += chunk;
+  });
+  const exited = new Promise<number | string>((resolve) => {
+    child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown'));
+  });
+  // Streams may still hold data when 'exit' fires: wait for 'close' before answering.
+  const closed = new Promise<number | string>((resolve) => {
+    child.once('close', (code, signal) => resolve(code ?? signal ?? 'unknown'));
+  });
+  const kill = async (signal: NodeJS.Signals = 'SIGKILL') => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    return closed;
+  };
+  return { child, stdout: () => out, stderr: () => err, exited: closed.then(() => exited), kill };
+}
