@@ -147,7 +147,17 @@ export class RtmsStream extends EventEmitter<StreamEvents> implements AsyncDispo
     keepAlivesAnswered: 0,
     keepAliveDelayMs: undefined,
   };
+  /** Emits to application listeners; one that throws is reported and never breaks the socket loop. */
   private readonly emitSafe = <K extends keyof StreamEvents>(name: K, ...args: StreamEvents[K]): void => {
+    if (this.listenerCount(name) <= 1) {
+      // The media hot path: one listener (usually the manager), no array or closure per frame.
+      try {
+        (this.emit as (n: K, ...a: StreamEvents[K]) => boolean)(name, ...args);
+      } catch (cause) {
+        this.reportListenerError(name, cause);
+      }
+      return;
+    }
     safeEmit(this as unknown as EventEmitter, name, args, (cause) => this.reportListenerError(name, cause));
   };
 

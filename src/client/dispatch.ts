@@ -51,15 +51,22 @@ export interface MediaCounters {
 
 /** Remembers what was delivered so a frame resent after a reconnect is not delivered twice. */
 export class DeliveryTracker {
-  private readonly lastTimestamp = new Map<string, number>();
+  /** Per kind, user id → last timestamp delivered. Numeric keys: no string built per frame. */
+  private readonly lastTimestamp: Record<MediaKind, Map<number, number>> = {
+    audio: new Map(),
+    video: new Map(),
+    deskshare: new Map(),
+    transcript: new Map(),
+    chat: new Map(),
+  };
   private readonly recentText = new Set<string>();
 
   /** True the first time a (kind, user) timestamp moves forward. */
   freshTimed(kind: MediaKind, userId: number, timestamp: number): boolean {
-    const key = `${kind}:${userId}`;
-    const last = this.lastTimestamp.get(key);
+    const users = this.lastTimestamp[kind];
+    const last = users.get(userId);
     if (last !== undefined && timestamp <= last) return false;
-    this.lastTimestamp.set(key, timestamp);
+    users.set(userId, timestamp);
     return true;
   }
 

@@ -259,7 +259,18 @@ export class StreamManager extends EventEmitter<ManagerEvents> implements AsyncD
     for (const name of FORWARDED_EVENTS) {
       const onError = report(name);
       // One listener throwing must not starve the others (a recorder behind an application handler).
-      stream.on(name, ((...args: unknown[]) => safeEmit(this, name, [ref, ...args], onError)) as never);
+      // Every stream event has one payload: forwarded without building an array on the hot path.
+      stream.on(name, ((payload: unknown) => {
+        if (this.listenerCount(name) <= 1) {
+          try {
+            emit(name, ref, payload);
+          } catch (cause) {
+            onError(cause);
+          }
+        } else {
+          safeEmit(this, name, [ref, payload], onError);
+        }
+      }) as never);
     }
     stream.on('error', (error) => {
       if (this.listenerCount('error') > 0) emit('error', ref, error);
