@@ -6,7 +6,7 @@
  */
 import { fork } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import { StreamManager } from '../src/manager/StreamManager.js';
 import { parseWebhookEvent, type RtmsStartedEvent } from '../src/webhook/events.js';
@@ -32,6 +32,8 @@ interface Result {
   cpuUsPerMessage: number;
   rssPerStreamKiB: number;
   p99Ms: number;
+  gcMaxMs: number;
+  gcTotalMs: number;
 }
 
 function startSimulator(
@@ -164,12 +166,21 @@ async function run(consumer: Consumer, streams: number, timeScale: number): Prom
   while (connected < streams && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   await new Promise((r) => setTimeout(r, 1_000));
   const eld = monitorEventLoopDelay({ resolution: 5 });
+  const gc = { max: 0, total: 0 };
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      gc.max = Math.max(gc.max, entry.duration);
+      gc.total += entry.duration;
+    }
+  });
+  gcObserver.observe({ entryTypes: ['gc'] });
   const cpuBefore = process.cpuUsage();
   const startMessages = messages;
   const t0 = performance.now();
   eld.enable();
   await new Promise((r) => setTimeout(r, MEASURE_MS));
   eld.disable();
+  gcObserver.disconnect();
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
   const measured = messages - startMessages;
@@ -186,6 +197,8 @@ async function run(consumer: Consumer, streams: number, timeScale: number): Prom
     cpuUsPerMessage: (cpu.user + cpu.system) / Math.max(1, measured),
     rssPerStreamKiB: Math.max(0, rss - rssBase) / 1024 / Math.max(1, connected),
     p99Ms: eld.percentile(99) / 1e6,
+    gcMaxMs: gc.max,
+    gcTotalMs: gc.total,
   };
 }
 
@@ -197,6 +210,7 @@ function fmt(r: Result): string {
     `${r.cpuUsPerMessage.toFixed(2)} µs/msg`.padStart(13),
     `${Math.round(r.rssPerStreamKiB)} KiB/stream`.padStart(15),
     `p99 ${r.p99Ms.toFixed(1)} ms`.padStart(13),
+    `GC max ${r.gcMaxMs.toFixed(1)} ms, ${((r.gcTotalMs / 1000 / r.seconds) * 100).toFixed(1)} % of time`,
   ].join('  ');
 }
 

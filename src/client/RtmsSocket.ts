@@ -64,6 +64,8 @@ export class RtmsSocket {
     const ca = options.ca;
     this.ws = new WebSocket(url, {
       perMessageDeflate: false,
+      // Every frame is decoded as JSON and validated right after; a second UTF-8 pass in ws buys nothing.
+      skipUTF8Validation: true,
       ...(ca === undefined ? {} : { ca: typeof ca === 'string' ? ca : [...ca] }),
     });
     this.closed = new Promise((resolve) => {

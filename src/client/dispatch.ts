@@ -21,8 +21,11 @@ import type {
 import type { ParticipantInfo, StreamEvents } from './events.js';
 import { PROTOCOL_DEFAULT_PARAMS } from './options.js';
 
-/** How many recent transcript and chat keys are remembered to drop redelivered ones. */
-const RECENT_TEXT_KEYS = 1_024;
+/**
+ * How many recent transcript and chat keys are remembered to drop redelivered ones: Zoom buffers at most
+ * 60 s across a reconnect, a few dozen utterances. Kept small: 1,000 streams hold these for hours.
+ */
+const RECENT_TEXT_KEYS = 256;
 
 type Emit = <K extends keyof StreamEvents>(name: K, ...args: StreamEvents[K]) => void;
 
@@ -138,7 +141,12 @@ export function dispatchMedia(
     }
     case MessageType.MEDIA_DATA_TRANSCRIPT: {
       const c = msg.content;
-      if (!tracker.freshText(`t:${c.user_id}:${c.start_time ?? c.timestamp}:${c.attribute ?? 0}:${c.data}`)) {
+      // Speaker, start and attribute identify a segment; the text's length guards against a reused start.
+      if (
+        !tracker.freshText(
+          `t:${c.user_id}:${c.start_time ?? c.timestamp}:${c.attribute ?? 0}:${c.data.length}`,
+        )
+      ) {
         counters.duplicates++;
         return true;
       }
