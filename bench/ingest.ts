@@ -223,6 +223,10 @@ export async function benchIngest(): Promise<void> {
   for (const streams of loads) {
     // Real-time pace at 1,000 streams; faster than real time for smaller loads, to load the consumer.
     const timeScale = Math.max(1, Math.round(1000 / streams));
+    if (process.env.INGEST_ONLY === 'rtmskit') {
+      console.log(fmt(await run('rtmskit', streams, timeScale)));
+      continue;
+    }
     const floor = await run('floor', streams, timeScale);
     console.log(fmt(floor));
     const ours = await run('rtmskit', streams, timeScale);
