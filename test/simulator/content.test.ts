@@ -513,8 +513,10 @@ describe('scenario', () => {
       { atMs: 0, type: 'video-on', userId: FIRST_USER_ID },
       { atMs: 30_000, type: 'share-start', userId: FIRST_USER_ID + 1 },
       expect.objectContaining({ atMs: 40_000, type: 'chat', userId: FIRST_USER_ID, structured: false }),
+      { atMs: 50_000, type: 'video-on', userId: FIRST_USER_ID + 1 },
       { atMs: 60_000, type: 'share-stop', userId: FIRST_USER_ID + 1 },
       expect.objectContaining({ atMs: 70_000, type: 'chat', userId: FIRST_USER_ID + 1, structured: true }),
+      { atMs: 80_000, type: 'video-off', userId: FIRST_USER_ID + 1 },
       { atMs: 80_000, type: 'leave', userId: FIRST_USER_ID + 4 },
     ]);
   });

@@ -180,6 +180,9 @@ export function buildScenario(options: ScenarioOptions): Scenario {
   });
   events.push({ atMs: 0, type: 'video-on', userId: userId(0) });
   if (count >= 2) {
+    // A second camera comes on and goes off again, so apps see both video events.
+    events.push({ atMs: Math.floor(durationMs * 0.5), type: 'video-on', userId: userId(1) });
+    events.push({ atMs: Math.floor(durationMs * 0.8), type: 'video-off', userId: userId(1) });
     events.push({ atMs: Math.floor(durationMs * 0.3), type: 'share-start', userId: userId(1) });
     events.push({ atMs: Math.floor(durationMs * 0.6), type: 'share-stop', userId: userId(1) });
   }
