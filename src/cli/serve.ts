@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import { type ConfigFlags, loadConfig } from '../service/config.js';
 import { RtmsService } from '../service/Service.js';
+import { CliError } from './util.js';
 
 /** On the first SIGINT/SIGTERM shut down cleanly; on the second, exit at once. */
 export function onShutdownSignals(shutdown: () => Promise<void>, out: (line: string) => void): () => void {
@@ -45,7 +46,23 @@ export function registerServe(program: Command): void {
     .action(async (flags: ConfigFlags & { dotenv?: string }) => {
       const { dotenv, ...rest } = flags;
       const config = loadConfig({ ...rest, ...(dotenv ? { envFile: dotenv } : {}) }, process.env);
-      const service = await RtmsService.start(config);
+      let service: RtmsService;
+      try {
+        service = await RtmsService.start(config);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'EADDRINUSE') {
+          throw new CliError(
+            `port ${config.port} on ${config.host} is in use (another rtmskit serve?); set RTMSKIT_PORT or --port`,
+          );
+        }
+        if (code === 'EADDRNOTAVAIL' || code === 'EACCES') {
+          throw new CliError(
+            `cannot listen on ${config.host}:${config.port} (${code}); set RTMSKIT_HOST / RTMSKIT_PORT`,
+          );
+        }
+        throw err;
+      }
       const detach = onShutdownSignals(
         () => service.shutdown().then(() => detach()),
         (line) => service.logger.warn(line),
