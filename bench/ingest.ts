@@ -34,6 +34,7 @@ interface Result {
   p99Ms: number;
   gcMaxMs: number;
   gcTotalMs: number;
+  heapMiB: number;
 }
 
 function startSimulator(
@@ -185,6 +186,7 @@ async function run(consumer: Consumer, streams: number, timeScale: number): Prom
   const cpu = process.cpuUsage(cpuBefore);
   const measured = messages - startMessages;
   const rss = process.memoryUsage().rss;
+  const heapMiB = process.memoryUsage().heapUsed / 1024 / 1024;
   for (const close of closers) await close();
   sim.stop();
   await new Promise((r) => setTimeout(r, 500));
@@ -199,6 +201,7 @@ async function run(consumer: Consumer, streams: number, timeScale: number): Prom
     p99Ms: eld.percentile(99) / 1e6,
     gcMaxMs: gc.max,
     gcTotalMs: gc.total,
+    heapMiB,
   };
 }
 
@@ -210,7 +213,7 @@ function fmt(r: Result): string {
     `${r.cpuUsPerMessage.toFixed(2)} µs/msg`.padStart(13),
     `${Math.round(r.rssPerStreamKiB)} KiB/stream`.padStart(15),
     `p99 ${r.p99Ms.toFixed(1)} ms`.padStart(13),
-    `GC max ${r.gcMaxMs.toFixed(1)} ms, ${((r.gcTotalMs / 1000 / r.seconds) * 100).toFixed(1)} % of time`,
+    `GC max ${r.gcMaxMs.toFixed(1)} ms, ${((r.gcTotalMs / 1000 / r.seconds) * 100).toFixed(1)} % of time, heap ${Math.round(r.heapMiB)} MiB`,
   ].join('  ');
 }
 
