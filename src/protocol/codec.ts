@@ -416,7 +416,8 @@ function frameText(data: FrameData, isBinary: boolean): string | DecodeError {
   if (Array.isArray(data)) bytes = Buffer.concat(data);
   else if (data instanceof ArrayBuffer) bytes = new Uint8Array(data);
   else bytes = data;
-  // `ws` has already validated text frames; a binary frame may hold anything.
+  // A binary frame may hold anything, so it is checked; text frames are JSON-parsed right away, and a
+  // broken UTF-8 sequence in one can only turn into a decode error or a replacement character in a string.
   if (isBinary && !isUtf8(bytes)) return { code: 'NOT_UTF8', message: 'binary frame is not UTF-8 text' };
   if (Buffer.isBuffer(bytes)) {
     // TextDecoder drops a byte-order mark; Buffer#toString keeps it, and JSON.parse would refuse it.
