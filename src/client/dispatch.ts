@@ -85,6 +85,17 @@ export class DeliveryTracker {
   }
 }
 
+/** Counts a frame as delivered (true) or as a duplicate to drop (false). */
+function admit(counters: MediaCounters, kind: MediaKind, fresh: boolean, bytes: number): boolean {
+  if (!fresh) {
+    counters.duplicates++;
+    return false;
+  }
+  counters.frames[kind]++;
+  counters.bytes[kind] += bytes;
+  return true;
+}
+
 /**
  * Emits the media event of a media message. Returns false for messages that are not media.
  */
@@ -99,12 +110,8 @@ export function dispatchMedia(
   switch (msg.msg_type) {
     case MessageType.MEDIA_DATA_AUDIO: {
       const c = msg.content;
-      if (!tracker.freshTimed('audio', c.user_id, c.timestamp)) {
-        counters.duplicates++;
+      if (!admit(counters, 'audio', tracker.freshTimed('audio', c.user_id, c.timestamp), c.data.length))
         return true;
-      }
-      counters.frames.audio++;
-      counters.bytes.audio += c.data.length;
       emit('audio', {
         data: c.data,
         userId: c.user_id,
@@ -121,12 +128,8 @@ export function dispatchMedia(
     case MessageType.MEDIA_DATA_SHARE: {
       const kind = msg.msg_type === MessageType.MEDIA_DATA_VIDEO ? 'video' : 'deskshare';
       const c = msg.content;
-      if (!tracker.freshTimed(kind, c.user_id, c.timestamp)) {
-        counters.duplicates++;
+      if (!admit(counters, kind, tracker.freshTimed(kind, c.user_id, c.timestamp), c.data.length))
         return true;
-      }
-      counters.frames[kind]++;
-      counters.bytes[kind] += c.data.length;
       const codec =
         (kind === 'video' ? params.video?.codec : params.deskshare?.codec) ??
         PROTOCOL_DEFAULT_PARAMS[kind].codec;
@@ -142,16 +145,8 @@ export function dispatchMedia(
     case MessageType.MEDIA_DATA_TRANSCRIPT: {
       const c = msg.content;
       // Speaker, start and attribute identify a segment; the text's length guards against a reused start.
-      if (
-        !tracker.freshText(
-          `t:${c.user_id}:${c.start_time ?? c.timestamp}:${c.attribute ?? 0}:${c.data.length}`,
-        )
-      ) {
-        counters.duplicates++;
-        return true;
-      }
-      counters.frames.transcript++;
-      counters.bytes.transcript += c.data.length;
+      const key = `t:${c.user_id}:${c.start_time ?? c.timestamp}:${c.attribute ?? 0}:${c.data.length}`;
+      if (!admit(counters, 'transcript', tracker.freshText(key), c.data.length)) return true;
       emit('transcript', {
         text: c.data,
         userId: c.user_id,
@@ -169,12 +164,7 @@ export function dispatchMedia(
       const c = msg.content;
       const id = c.structured?.message_id ?? `${c.user_id}:${c.timestamp}:${c.data}`;
       const op = c.structured?.operation_type ?? 0;
-      if (!tracker.freshText(`c:${id}:${op}`)) {
-        counters.duplicates++;
-        return true;
-      }
-      counters.frames.chat++;
-      counters.bytes.chat += c.data.length;
+      if (!admit(counters, 'chat', tracker.freshText(`c:${id}:${op}`), c.data.length)) return true;
       emit('chat', {
         text: c.data,
         userId: c.user_id,
