@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { DeliveryTracker } from '../../src/client/dispatch.js';
 import type { ClosedEvent, ReconnectingEvent } from '../../src/client/events.js';
-import { type RtmsStreamOptions, resolveStreamOptions } from '../../src/client/options.js';
+import { DEAD_SOCKET_MS, type RtmsStreamOptions, resolveStreamOptions } from '../../src/client/options.js';
 import { RtmsSocket, type SocketCloseInfo } from '../../src/client/RtmsSocket.js';
 import { RtmsStream } from '../../src/client/RtmsStream.js';
 import {
@@ -373,6 +373,35 @@ describe('RtmsSocket watchdog', () => {
     expect(silentFor).toBeLessThan(deadSocketMs + 1_000);
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(serverClosed).toBe(true);
+  });
+
+  it('with the default 40 s, keeps a silent socket for 39 s and drops it at 40 s (fake clock)', async () => {
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    cleanups.push(() => new Promise<void>((resolve) => wss.close(() => resolve())));
+    await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
+    const address = wss.address();
+    if (address === null || typeof address === 'string') throw new Error('no port');
+    // Only the watchdog's clock is faked: the socket itself does real I/O.
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'performance'] });
+    try {
+      const closes: SocketCloseInfo[] = [];
+      const socket = new RtmsSocket(
+        `ws://127.0.0.1:${address.port}/signaling`,
+        { deadSocketMs: DEAD_SOCKET_MS },
+        { message: () => undefined, decodeError: () => undefined, close: (info) => closes.push(info) },
+      );
+      cleanups.push(() => socket.terminate());
+      await socket.waitOpen(2_000);
+      await vi.advanceTimersByTimeAsync(DEAD_SOCKET_MS - 1_000);
+      expect(closes).toEqual([]);
+      expect(socket.isOpen).toBe(true);
+      await vi.advanceTimersByTimeAsync(1_000 + DEAD_SOCKET_MS / 4);
+      const info = await socket.closed;
+      expect(info.dead).toBe(true);
+      expect(info.byUs).toBe(false);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('answers a keep-alive at once, echoing the timestamp, and counts it as inbound traffic', async () => {
