@@ -165,7 +165,7 @@ async function runDemo(flags: DemoFlags): Promise<number> {
   manager.on('closed', (ref, closed) => {
     const o = outcome(ref.streamId);
     o.closed = closed;
-    o.snapshot = manager.streams().find((s) => s.streamId === ref.streamId);
+    o.snapshot = manager.snapshot(ref.streamId);
   });
 
   const sim = await Simulator.start({

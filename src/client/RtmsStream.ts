@@ -38,7 +38,7 @@ import type {
   StreamStateResponse,
   VideoSubscriptionResponse,
 } from '../protocol/messages.js';
-import { recoveryForStatus, recoveryForStopReason } from '../protocol/recovery.js';
+import { recoveryForClose, recoveryForStatus, recoveryForStopReason } from '../protocol/recovery.js';
 import { handshakeSignature } from '../protocol/signature.js';
 import {
   type AudioFormat,
@@ -48,7 +48,7 @@ import {
   dispatchMedia,
   type MediaCounters,
 } from './dispatch.js';
-import type { ReconnectScope, StreamEvents, StreamStatus } from './events.js';
+import type { ReconnectScope, ReconnectTrigger, StreamEvents, StreamStatus } from './events.js';
 import {
   MAX_DUPLICATE_RETRIES,
   type ResolvedStreamOptions,
@@ -102,12 +102,21 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-/** Why a socket closed, in words. */
-function describeClose(info: SocketCloseInfo): string {
-  if (info.dead) return 'silent socket (watchdog)';
+/** What lost a socket, and why in words: the close code's meaning comes from the recovery table. */
+function closeCause(info: SocketCloseInfo, socket: 'signaling' | 'media'): RecoveryCause {
+  const lost: ReconnectTrigger = socket === 'signaling' ? 'signaling-lost' : 'media-lost';
+  if (info.dead) return { trigger: 'silent-socket', reason: 'silent socket (watchdog)' };
   const err = info.error as (Error & { code?: string }) | undefined;
-  if (err?.code) return `${err.code} (close ${info.code})`;
-  return `close ${info.code}${info.reason ? ` ${info.reason}` : ''}`;
+  if (err?.code === 'ECONNRESET')
+    return { trigger: 'connection-reset', reason: `ECONNRESET (close ${info.code})` };
+  if (err?.code) return { trigger: lost, reason: `${err.code} (close ${info.code})` };
+  return { trigger: lost, reason: `close ${info.code}: ${recoveryForClose(info.code, socket).cause}` };
+}
+
+/** Why a recovery runs. */
+interface RecoveryCause {
+  trigger: ReconnectTrigger;
+  reason: string;
 }
 
 const TERMINAL: ReadonlySet<StreamStatus> = new Set(['closed', 'lost', 'failed']);
@@ -234,7 +243,7 @@ export class RtmsStream extends EventEmitter<StreamEvents> implements AsyncDispo
         this.on('stateChange', onChange);
       });
       this.connectPromise.catch(() => undefined);
-      this.recoverAll('initial connection', true);
+      this.recoverAll({ trigger: 'initial', reason: 'initial connection' }, true);
     }
     return this.connectPromise;
   }
@@ -284,7 +293,7 @@ export class RtmsStream extends EventEmitter<StreamEvents> implements AsyncDispo
           fail?.(
             new RtmsError(
               RTMS_ERROR_CODES.ABORTED,
-              `socket closed during the handshake (${describeClose(info)})`,
+              `socket closed during the handshake (${closeCause(info, expected === MessageType.SIGNALING_HAND_SHAKE_RESP ? 'signaling' : 'media').reason})`,
             ),
           ),
       },
@@ -464,7 +473,7 @@ export class RtmsStream extends EventEmitter<StreamEvents> implements AsyncDispo
    * Reconnects signaling and every media socket (again), retrying with the policy inside the signaling
    * window. A later call replaces a running one (a failover during a reconnect).
    */
-  private recoverAll(reason: string, initial = false): void {
+  private recoverAll(cause: RecoveryCause, initial = false): void {
     if (TERMINAL.has(this.statusValue) || this.statusValue === 'closing') return;
     this.allRecovery?.abort();
     for (const slot of this.slots) slot.recovery?.abort();
@@ -474,7 +483,7 @@ export class RtmsStream extends EventEmitter<StreamEvents> implements AsyncDispo
     void this.retryLoop(
       'all',
       [...this.options.kinds],
-      reason,
+      cause,
       this.options.timeouts.signalingWindowMs,
       op,
       initial,
@@ -485,7 +494,7 @@ export class RtmsStream extends EventEmitter<StreamEvents> implements AsyncDispo
   }
 
   /** Reconnects one media socket inside the media window; signaling stays. */
-  private recoverMedia(slot: MediaSlot, reason: string): void {
+  private recoverMedia(slot: MediaSlot, cause: RecoveryCause): void {
     if (TERMINAL.has(this.statusValue) || this.statusValue === 'closing' || this.allRecovery || slot.recovery)
       return;
     const op = new AbortController();
@@ -494,14 +503,8 @@ export class RtmsStream extends EventEmitter<StreamEvents> implements AsyncDispo
     slot.socket = undefined;
     slot.ready = false;
     this.setStatus('reconnecting');
-    void this.retryLoop(
-      'media',
-      [...slot.kinds],
-      reason,
-      this.options.timeouts.mediaWindowMs,
-      op,
-      false,
-      () => this.establishMedia(slot, op.signal),
+    void this.retryLoop('media', [...slot.kinds], cause, this.options.timeouts.mediaWindowMs, op, false, () =>
+      this.establishMedia(slot, op.signal),
     ).finally(() => {
       if (slot.recovery === op) slot.recovery = undefined;
       if (this.statusValue === 'reconnecting' && !this.allRecovery && this.slots.every((s) => s.ready)) {
@@ -513,7 +516,7 @@ export class RtmsStream extends EventEmitter<StreamEvents> implements AsyncDispo
   private async retryLoop(
     scope: ReconnectScope,
     kinds: MediaKind[],
-    reason: string,
+    cause: RecoveryCause,
     windowMs: number,
     op: AbortController,
     immediateFirst: boolean,
@@ -524,6 +527,8 @@ export class RtmsStream extends EventEmitter<StreamEvents> implements AsyncDispo
     let retries = 0;
     let duplicates = 0;
     let lastError: unknown;
+    const { trigger } = cause;
+    let reason = cause.reason;
     for (;;) {
       if (op.signal.aborted || this.lifetime.signal.aborted) return;
       if (tries > 0 || !immediateFirst) {
@@ -539,7 +544,7 @@ export class RtmsStream extends EventEmitter<StreamEvents> implements AsyncDispo
           this.lose(scope, kinds, reason, windowMs, lastError);
           return;
         }
-        this.emitSafe('reconnecting', { scope, kinds, reason, attempt: retries, delayMs: delay });
+        this.emitSafe('reconnecting', { scope, kinds, trigger, reason, attempt: retries, delayMs: delay });
         try {
           await sleep(delay, op.signal);
         } catch {
@@ -639,7 +644,12 @@ export class RtmsStream extends EventEmitter<StreamEvents> implements AsyncDispo
           const mask = typeof event.media_type === 'number' ? event.media_type : 0;
           for (const slot of this.slots) {
             const hit = mask === 0 || (slot.mask & mask) !== 0 || (mask & MediaType.ALL) !== 0;
-            if (hit) this.recoverMedia(slot, 'media connection interrupted (event 7)');
+            if (hit) {
+              this.recoverMedia(slot, {
+                trigger: 'media-interrupted-event',
+                reason: 'media connection interrupted (event 7)',
+              });
+            }
           }
         }
         dispatchEvent(event, this.options.product === 'contact_center', this.emitSafe);
@@ -675,13 +685,19 @@ export class RtmsStream extends EventEmitter<StreamEvents> implements AsyncDispo
   private onInterruptedState(reason: number): void {
     const action = recoveryForStopReason(reason).action;
     if (action === 'reconnect-all') {
-      this.recoverAll(`stream interrupted (${StopReason[reason] ?? reason})`);
+      this.recoverAll({
+        trigger: 'stream-state',
+        reason: `stream interrupted (${StopReason[reason] ?? reason})`,
+      });
     } else if (action === 'reconnect-media') {
       // Event 7 usually says which socket; without it, every media socket that is not already recovering.
       if (performance.now() - this.lastEvent7At < 1_000) return;
       if (this.slots.some((s) => s.recovery)) return;
       for (const slot of this.slots)
-        this.recoverMedia(slot, `stream interrupted (${StopReason[reason] ?? reason})`);
+        this.recoverMedia(slot, {
+          trigger: 'stream-state',
+          reason: `stream interrupted (${StopReason[reason] ?? reason})`,
+        });
     }
   }
 
@@ -703,7 +719,8 @@ export class RtmsStream extends EventEmitter<StreamEvents> implements AsyncDispo
       this.stop(this.sessionStopped);
       return;
     }
-    this.recoverAll(`signaling lost: ${describeClose(info)}`);
+    const cause = closeCause(info, 'signaling');
+    this.recoverAll({ ...cause, reason: `signaling lost: ${cause.reason}` });
   }
 
   private onMediaClose(slot: MediaSlot, socket: RtmsSocket, info: SocketCloseInfo): void {
@@ -712,7 +729,8 @@ export class RtmsStream extends EventEmitter<StreamEvents> implements AsyncDispo
     slot.socket = undefined;
     slot.ready = false;
     if (TERMINAL.has(this.statusValue) || this.statusValue === 'closing') return;
-    this.recoverMedia(slot, `media (${slot.kinds.join('+')}) lost: ${describeClose(info)}`);
+    const cause = closeCause(info, 'media');
+    this.recoverMedia(slot, { ...cause, reason: `media (${slot.kinds.join('+')}) lost: ${cause.reason}` });
   }
 
   // -------------------------------------------------------------------------------------------------
@@ -722,14 +740,14 @@ export class RtmsStream extends EventEmitter<StreamEvents> implements AsyncDispo
   reconnect(reason = 'rtms_interrupted'): void {
     // Already reconnecting everything (our own socket noticed first): let that attempt run on.
     if (this.allRecovery) return;
-    this.recoverAll(reason);
+    this.recoverAll({ trigger: 'interrupted-webhook', reason });
   }
 
   /** A new `rtms_started` for this stream: reconnect to the new server URLs. */
   failover(serverUrls: readonly string[]): void {
     for (const url of serverUrls) checkServerUrl(url, this.options.allowedHosts, this.options.allowLoopback);
     this.serverUrls = serverUrls;
-    this.recoverAll('server failover');
+    this.recoverAll({ trigger: 'failover', reason: 'server failover' });
   }
 
   /** Zoom ended the stream (`rtms_stopped` or TERMINATED): close everything, no reconnect. */

@@ -116,11 +116,24 @@ export interface StateChange {
 
 export type ReconnectScope = 'all' | 'media';
 
+/** What started a recovery: a small, fixed set (for metrics and dashboards); `reason` has the details. */
+export type ReconnectTrigger =
+  | 'initial'
+  | 'failover'
+  | 'interrupted-webhook'
+  | 'media-interrupted-event'
+  | 'stream-state'
+  | 'silent-socket'
+  | 'connection-reset'
+  | 'signaling-lost'
+  | 'media-lost';
+
 export interface ReconnectingEvent {
   scope: ReconnectScope;
   /** Media kinds being reconnected (every kind for `all`). */
   kinds: MediaKind[];
-  /** Why, in words (close code, keep-alive, failover, event 7…). */
+  trigger: ReconnectTrigger;
+  /** Why, in words (close code, keep-alive, failover, event 7…); the latest failure on later attempts. */
   reason: string;
   attempt: number;
   delayMs: number;
@@ -174,6 +187,3 @@ export interface StreamEvents {
   error: [error: RtmsError];
   closed: [event: ClosedEvent];
 }
-
-/** Names of the events that carry media. */
-export const MEDIA_EVENTS = ['audio', 'video', 'deskshare', 'transcript', 'chat'] as const;

@@ -110,6 +110,19 @@ interface Entry {
   participants: Map<string, ParticipantInfo>;
 }
 
+function snapshotOf({ ref, stream, startedAt, participants }: Entry): StreamSnapshot {
+  return {
+    streamId: ref.streamId,
+    product: ref.product,
+    instanceId: ref.instanceId,
+    meetingId: ref.meetingId,
+    status: stream.status,
+    startedAt,
+    participants: [...participants.values()],
+    counters: stream.snapshotCounters(),
+  };
+}
+
 export class StreamManager extends EventEmitter<ManagerEvents> implements AsyncDisposable {
   private readonly options: StreamManagerOptions;
   private readonly ledger: DeliveryLedger;
@@ -289,16 +302,13 @@ export class StreamManager extends EventEmitter<ManagerEvents> implements AsyncD
 
   /** A snapshot of every live stream. */
   streams(): StreamSnapshot[] {
-    return [...this.entries.values()].map(({ ref, stream, startedAt, participants }) => ({
-      streamId: ref.streamId,
-      product: ref.product,
-      instanceId: ref.instanceId,
-      meetingId: ref.meetingId,
-      status: stream.status,
-      startedAt,
-      participants: [...participants.values()],
-      counters: stream.snapshotCounters(),
-    }));
+    return [...this.entries.values()].map(snapshotOf);
+  }
+
+  /** A snapshot of one live stream. */
+  snapshot(streamId: string): StreamSnapshot | undefined {
+    const entry = this.entries.get(streamId);
+    return entry ? snapshotOf(entry) : undefined;
   }
 
   /**

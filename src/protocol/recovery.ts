@@ -316,16 +316,16 @@ export function recoveryForClose(code: number, socket: 'signaling' | 'media'): R
       return { action, cause: `the ${socket} server is going away`, fix: '' };
     case 1005:
     case 1006:
-      return { action, cause: `the ${socket} socket closed abnormally (code ${code})`, fix: '' };
+      return { action, cause: `the ${socket} socket closed abnormally`, fix: '' };
     case 1008:
       return { action, cause: `the ${socket} server closed the socket for a policy violation`, fix: '' };
     case 1011:
     case 1012:
     case 1013:
     case 1014:
-      return { action, cause: `the ${socket} server failed or is restarting (code ${code})`, fix: '' };
+      return { action, cause: `the ${socket} server failed or is restarting`, fix: '' };
     default:
-      return { action, cause: `the ${socket} socket closed with code ${code}`, fix: '' };
+      return { action, cause: `the ${socket} socket closed unexpectedly`, fix: '' };
   }
 }
 

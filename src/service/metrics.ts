@@ -3,25 +3,9 @@
  * time, so the media path pays nothing for them.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { ReconnectingEvent } from '../client/events.js';
 import type { StreamManager, StreamSnapshot } from '../manager/StreamManager.js';
 import { MEDIA_KINDS, type MediaKind } from '../protocol/enums.js';
 import type { WebhookResult } from '../webhook/receiver.js';
-
-/** A reconnect's trigger, from its reason text: a small, fixed label set. */
-export function reconnectTrigger(event: ReconnectingEvent): string {
-  const reason = event.reason;
-  if (reason.startsWith('server failover')) return 'failover';
-  if (reason.startsWith('rtms_interrupted')) return 'interrupted-webhook';
-  if (reason.includes('event 7')) return 'media-interrupted-event';
-  if (reason.startsWith('stream interrupted')) return 'stream-state';
-  if (reason.includes('watchdog')) return 'silent-socket';
-  if (reason.includes('ECONNRESET')) return 'connection-reset';
-  if (reason.startsWith('signaling lost')) return 'signaling-lost';
-  if (reason.startsWith('media')) return 'media-lost';
-  if (reason.startsWith('initial connection')) return 'initial';
-  return 'other';
-}
 
 export interface SinkCounters {
   /** Bytes or items dropped by full sink buffers, per sink. */
@@ -37,6 +21,8 @@ export class ServiceMetrics {
   /** Totals of streams that are gone, so media counters never go backwards. */
   private readonly retired = { frames: zeros(), bytes: zeros() };
   private readonly reported = { frames: zeros(), bytes: zeros() };
+  /** Brings the media and sink counters up to date; run at every scrape. */
+  private readonly refresh: () => void;
 
   constructor(manager: StreamManager, sinks?: SinkCounters) {
     const registry = this.registry;
@@ -132,22 +118,15 @@ export class ServiceMetrics {
       if (outcome === 'duplicate') this.deduplicated.inc();
     });
     manager.on('reconnecting', (_ref, event) => {
-      if (event.attempt === 1) this.reconnects.inc({ scope: event.scope, trigger: reconnectTrigger(event) });
+      if (event.attempt === 1) this.reconnects.inc({ scope: event.scope, trigger: event.trigger });
     });
-    manager.on('streamRemoved', (ref) => {
-      const last = lastSnapshots.get(ref.streamId);
-      if (last) addCounters(this.retired, last);
-      lastSnapshots.delete(ref.streamId);
-    });
-    // Keep each stream's latest counters so they survive its removal.
-    const lastSnapshots = new Map<string, StreamSnapshot>();
+    // A stream's last counters move to the retired totals as it closes; the manager drops it right after,
+    // in the same emit, so no scrape counts it twice.
     manager.on('closed', (ref) => {
-      const snap = manager.streams().find((s) => s.streamId === ref.streamId);
-      if (snap) lastSnapshots.set(ref.streamId, snap);
+      const last = manager.snapshot(ref.streamId);
+      if (last) addCounters(this.retired, last);
     });
   }
-
-  private readonly refresh: () => void;
 
   /** A webhook was answered. */
   webhook(result: WebhookResult, latencyMs: number): void {

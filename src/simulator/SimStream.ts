@@ -8,7 +8,6 @@ import { decodeFrame } from '../protocol/codec.js';
 import {
   DataOption,
   EventType,
-  MEDIA_KINDS,
   type MediaKind,
   MessageType,
   mediaKindsOf,
@@ -56,8 +55,6 @@ export interface StreamHost {
   /** Tone frames shared by every stream. */
   audioCache: Map<string, Buffer>;
   credentialsFor(product: Product): { clientId: string; clientSecret: string };
-  /** Signaling URL of the node currently serving the stream. */
-  signalingUrl(stream: SimStream): string;
   /** `media_server.server_urls` for the stream. */
   mediaServerUrls(stream: SimStream): Record<string, string>;
   webhook(stream: SimStream, kind: LifecycleWebhook): void;
@@ -1033,12 +1030,5 @@ export class SimStream {
       startedAt: c.startedAt,
       ...(c.endedAt === undefined ? {} : { endedAt: c.endedAt }),
     };
-  }
-
-  /** Media kinds with no live connection (for logs and tests). */
-  missingKinds(): MediaKind[] {
-    return MEDIA_KINDS.filter(
-      (k) => this.allowedKinds.has(k) && ![...this.media].some((c) => c.kinds.includes(k)),
-    );
   }
 }

@@ -499,7 +499,6 @@ export class Simulator extends EventEmitter<SimulatorEvents> implements AsyncDis
           ? { clientId: c.videoSdkKey, clientSecret: c.videoSdkSecret }
           : { clientId: c.clientId, clientSecret: c.clientSecret };
       },
-      signalingUrl: (stream) => sim.nodeById(stream.nodeId).signalingUrl,
       mediaServerUrls(stream) {
         const node = sim.nodeById(stream.nodeId);
         const urls: Record<string, string> = {};
