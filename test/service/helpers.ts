@@ -9,6 +9,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { signedHeaders } from '../webhook/helpers.js';
 
+export {
+  parseWav as parseWavHeader,
+  readWav as readWavHeader,
+  type WavFile as WavHeader,
+} from '../media/helpers.js';
 export { sign, signedHeaders } from '../webhook/helpers.js';
 
 /** The repository's root folder. */
@@ -45,49 +50,7 @@ export async function waitFor<T>(
 // ---------------------------------------------------------------------------------------------------
 // WAV
 
-/** The canonical 44-byte PCM header, field by field, plus the file's real size. */
-export interface WavHeader {
-  riff: string;
-  riffSize: number;
-  wave: string;
-  fmtId: string;
-  fmtSize: number;
-  format: number;
-  channels: number;
-  sampleRate: number;
-  byteRate: number;
-  blockAlign: number;
-  bitsPerSample: number;
-  dataId: string;
-  dataSize: number;
-  fileSize: number;
-}
-
 export const WAV_HEADER_BYTES = 44;
-
-export function parseWavHeader(bytes: Buffer): WavHeader {
-  if (bytes.length < WAV_HEADER_BYTES) throw new Error(`a WAV file of ${bytes.length} bytes has no header`);
-  return {
-    riff: bytes.toString('ascii', 0, 4),
-    riffSize: bytes.readUInt32LE(4),
-    wave: bytes.toString('ascii', 8, 12),
-    fmtId: bytes.toString('ascii', 12, 16),
-    fmtSize: bytes.readUInt32LE(16),
-    format: bytes.readUInt16LE(20),
-    channels: bytes.readUInt16LE(22),
-    sampleRate: bytes.readUInt32LE(24),
-    byteRate: bytes.readUInt32LE(28),
-    blockAlign: bytes.readUInt16LE(32),
-    bitsPerSample: bytes.readUInt16LE(34),
-    dataId: bytes.toString('ascii', 36, 40),
-    dataSize: bytes.readUInt32LE(40),
-    fileSize: bytes.length,
-  };
-}
-
-export async function readWavHeader(path: string): Promise<WavHeader> {
-  return parseWavHeader(await readFile(path));
-}
 
 // ---------------------------------------------------------------------------------------------------
 // Recordings on disk

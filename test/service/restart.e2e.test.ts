@@ -146,8 +146,8 @@ describe('rtmskit serve across SIGKILL and restarts', () => {
           const h = await readWavHeader(path);
           // Header rewritten at least once, over a second of audio in the file, and audio written since
           // the last rewrite (in a pause between turns the header catches up and there is nothing to repair).
-          const ahead = h.fileSize - WAV_HEADER_BYTES - h.dataSize;
-          return h.dataSize > 0 && h.fileSize > WAV_HEADER_BYTES + 64_000 && ahead > 0 ? path : undefined;
+          const ahead = h.fileBytes - WAV_HEADER_BYTES - h.dataSize;
+          return h.dataSize > 0 && h.fileBytes > WAV_HEADER_BYTES + 64_000 && ahead > 0 ? path : undefined;
         } catch {
           return undefined;
         }
@@ -165,7 +165,7 @@ describe('rtmskit serve across SIGKILL and restarts', () => {
     expect(left.dataSize).toBeGreaterThan(0);
     expect(left.dataSize % 2).toBe(0);
     expect(left.riffSize).toBe(left.dataSize + 36);
-    const behind = left.fileSize - WAV_HEADER_BYTES - left.dataSize;
+    const behind = left.fileBytes - WAV_HEADER_BYTES - left.dataSize;
     expect(behind).toBeGreaterThanOrEqual(0);
     expect(behind).toBeLessThanOrEqual(1.5 * HEADER_REWRITE_MS * AUDIO_BYTES_PER_REAL_MS);
     const unfinished = await readManifest(dir);
@@ -176,10 +176,10 @@ describe('rtmskit serve across SIGKILL and restarts', () => {
     // Run 2: same port and data folder. It repairs the WAV and resumes the stream inside Zoom's window.
     const second = await serve();
     const repairedHeader = await readWavHeader(wavPath);
-    expect(repairedHeader.dataSize).toBe(repairedHeader.fileSize - WAV_HEADER_BYTES);
-    expect(repairedHeader.riffSize).toBe(repairedHeader.fileSize - 8);
+    expect(repairedHeader.dataSize).toBe(repairedHeader.fileBytes - WAV_HEADER_BYTES);
+    expect(repairedHeader.riffSize).toBe(repairedHeader.fileBytes - 8);
     expect(repairedHeader.dataSize).toBeGreaterThanOrEqual(left.dataSize);
-    expect(repairedHeader.fileSize).toBeLessThanOrEqual(left.fileSize);
+    expect(repairedHeader.fileBytes).toBeLessThanOrEqual(left.fileBytes);
     const repairedLog = logLines(second).find((l) => l.msg === 'repaired unfinished recordings');
     if (behind > 0) {
       // Almost always: the kill came between two header rewrites.
@@ -218,10 +218,10 @@ describe('rtmskit serve across SIGKILL and restarts', () => {
     expect(typeof previous.repairedAt).toBe('string');
     expect(typeof previous.endedAt).toBe('string');
     const { size } = await stat(wavPath);
-    expect(size).toBe(repairedHeader.fileSize);
+    expect(size).toBe(repairedHeader.fileBytes);
     expect(previous.files?.find((f) => f.path === 'audio.wav')?.bytes).toBe(size);
     const run2 = await readWavHeader(join(dir, 'audio.run2.wav'));
-    expect(run2.dataSize).toBe(run2.fileSize - WAV_HEADER_BYTES);
+    expect(run2.dataSize).toBe(run2.fileBytes - WAV_HEADER_BYTES);
     expect(run2.dataSize).toBeGreaterThan(0);
     // transcript.jsonl is appended to by both runs; the subtitles rendered at the end hold every line.
     const transcriptLines = await readJsonl(join(dir, 'transcript.jsonl'));

@@ -195,7 +195,7 @@ describe('a recorded meeting', () => {
       sampleRate: 16_000,
       byteRate: 32_000,
       blockAlign: 2,
-      bitsPerSample: 16,
+      bits: 16,
       dataId: 'data',
     });
     expect(h.dataSize).toBe(bytes.length - WAV_HEADER_BYTES);
