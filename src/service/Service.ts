@@ -213,10 +213,8 @@ export class RtmsService implements AsyncDisposable {
   }
 
   private async beat(): Promise<void> {
-    const t = this.now();
-    for (const s of this.manager.streams()) {
-      await this.store.updateStream(s.streamId, { updatedAt: t }).catch(() => undefined);
-    }
+    const ids = this.manager.streams().map((s) => s.streamId);
+    if (ids.length > 0) await this.store.touchStreams(ids).catch(() => undefined);
   }
 
   /**

@@ -63,6 +63,15 @@ export class MemoryStore implements Store, AsyncDisposable {
     this.streams.set(streamId, copy(next));
   }
 
+  async touchStreams(streamIds: readonly string[]): Promise<void> {
+    this.assertOpen();
+    const now = this.now();
+    for (const id of streamIds) {
+      const current = this.streams.get(id);
+      if (current !== undefined) current.updatedAt = now;
+    }
+  }
+
   async getStream(streamId: string): Promise<StreamRecord | undefined> {
     this.assertOpen();
     const record = this.streams.get(streamId);

@@ -107,6 +107,7 @@ function prepareStatements(db: Database.Database) {
          last_started_event_ts = COALESCE(@last_started_event_ts, last_started_event_ts)
        WHERE stream_id = @stream_id`,
     ),
+    touchStream: db.prepare<[number, string]>('UPDATE streams SET updated_at = ? WHERE stream_id = ?'),
     getStream: db.prepare<[string], StreamRow>(`SELECT ${STREAM_COLUMNS} FROM streams WHERE stream_id = ?`),
     activeStreams: db.prepare<[], StreamRow>(
       `SELECT ${STREAM_COLUMNS} FROM streams WHERE state = 'active' ORDER BY started_at, stream_id`,
@@ -203,6 +204,15 @@ export class SqliteStore implements Store, AsyncDisposable {
       ...toParams({ ...patch, streamId }),
       now: this.now(),
     });
+  }
+
+  async touchStreams(streamIds: readonly string[]): Promise<void> {
+    this.assertOpen();
+    const now = this.now();
+    // One transaction: a thousand live streams cost one commit, not a thousand.
+    this.db.transaction(() => {
+      for (const id of streamIds) this.statements.touchStream.run(now, id);
+    })();
   }
 
   async getStream(streamId: string): Promise<StreamRecord | undefined> {

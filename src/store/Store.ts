@@ -83,6 +83,8 @@ export interface Store extends DeliveryLedger {
    * value is `undefined` are left unchanged; an unknown `streamId` is ignored.
    */
   updateStream(streamId: string, patch: StreamRecordPatch): Promise<void>;
+  /** Sets `updatedAt` to now for every id given (unknown ids ignored), in one write: the liveness heartbeat. */
+  touchStreams(streamIds: readonly string[]): Promise<void>;
   /** The record of `streamId`, if any. */
   getStream(streamId: string): Promise<StreamRecord | undefined>;
   /** Records in state `active`, oldest `startedAt` first: what to resume after a restart. */

@@ -199,6 +199,15 @@ describe.each(factories)('Store contract: $name', (factory) => {
       expect(await store.listStreams()).toHaveLength(1);
     });
 
+    it('touchStreams bumps updatedAt of the given ids only', async () => {
+      await store.putStream(record({ streamId: 'a', updatedAt: 1 }));
+      await store.putStream(record({ streamId: 'b', updatedAt: 1 }));
+      clock.ms += 5_000;
+      await store.touchStreams(['a', 'ghost']);
+      expect((await store.getStream('a'))?.updatedAt).toBe(clock.ms);
+      expect((await store.getStream('b'))?.updatedAt).toBe(1);
+    });
+
     it('activeStreams lists only active records, oldest first', async () => {
       await store.putStream(record({ streamId: 'c', startedAt: 300 }));
       await store.putStream(record({ streamId: 'a', startedAt: 100 }));
