@@ -10,6 +10,7 @@ import { PRODUCTS, type Product } from '../protocol/products.js';
 import { parseDurationMs, parseFault, type ScheduledFault } from '../simulator/faults.js';
 import type { FrameMode, SimulatorOptions } from '../simulator/options.js';
 import { Simulator } from '../simulator/Simulator.js';
+import { onShutdownSignals } from './serve.js';
 import { CliError, envFirst } from './util.js';
 
 interface SimulateFlags {
@@ -179,32 +180,24 @@ async function runSimulate(options: SimulatorOptions, flags: SimulateFlags): Pro
   }
   for (let i = 0; i < (options.streams ?? 0); i++) sim.startStream();
 
-  let interrupted = false;
-  const stop = () => {
-    if (interrupted) process.exit(130);
-    interrupted = true;
-    out('stopping: ending every stream');
+  let interrupted!: () => void;
+  const stopped = new Promise<void>((resolve) => {
+    interrupted = resolve;
+  });
+  const detach = onShutdownSignals(async () => {
     for (const id of sim.streamIds()) {
       if (sim.stream(id).state !== 'ended') sim.stopStream(id, StopReason.HOST_TRIGGERED);
     }
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+    interrupted();
+  }, out);
   if ((options.streams ?? 0) === 0) {
     out('no stream started: waiting for PATCH /v2/live_meetings/{meetingId}/rtms_app/status (Ctrl-C to end)');
-    await new Promise<void>((resolve) => {
-      const check = () => {
-        if (interrupted) resolve();
-        else setTimeout(check, 200);
-      };
-      check();
-    });
+    await stopped;
   }
   await sim.whenIdle();
   const report = sim.stats();
   await sim.close();
-  process.off('SIGINT', stop);
-  process.off('SIGTERM', stop);
+  detach();
   out('');
   out(summaryOf(report));
   if (flags.report) {

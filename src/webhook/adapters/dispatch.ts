@@ -2,7 +2,7 @@
  * What every adapter shares: read the raw body with a size cap, answer first, then run the application's
  * handler, so a slow or throwing handler can never delay or change Zoom's 200.
  */
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RTMS_ERROR_CODES, RtmsError } from '../../protocol/errors.js';
 import type { WebhookEvent } from '../events.js';
 import type { WebhookReceiver, WebhookResult } from '../receiver.js';
@@ -93,6 +93,23 @@ export function readRawBody(req: IncomingMessage, maxBytes: number): Promise<Buf
     req.on('end', finish);
     req.on('error', onError);
   });
+}
+
+/**
+ * Verifies and answers one request with its raw body, then runs the handler once the answer is written.
+ */
+export function answerWebhook(
+  req: IncomingMessage,
+  res: ServerResponse,
+  body: Buffer,
+  options: WebhookAdapterOptions,
+  startedMs: number,
+): void {
+  const result = options.receiver.receive(body, req.headers);
+  const { text, headers } = responseOf(result);
+  res.writeHead(result.status, headers);
+  res.end(text, () => dispatchEvent(result, options));
+  options.onResult?.(result, performance.now() - startedMs);
 }
 
 /** The JSON text and headers of a result. */

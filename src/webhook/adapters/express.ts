@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RTMS_ERROR_CODES, RtmsError } from '../../protocol/errors.js';
-import { dispatchEvent, readRawBody, responseOf, type WebhookAdapterOptions } from './dispatch.js';
+import { answerWebhook, readRawBody, type WebhookAdapterOptions } from './dispatch.js';
 
 /** The parts of Express's request that matter here (Express's `Request` extends `IncomingMessage`). */
 export interface ExpressLikeRequest extends IncomingMessage {
@@ -35,13 +35,7 @@ function rawBodyOf(req: ExpressLikeRequest): Buffer | undefined {
 export function rtmsWebhookMiddleware(options: WebhookAdapterOptions) {
   return (req: ExpressLikeRequest, res: ServerResponse, _next?: ExpressLikeNext): void => {
     const started = performance.now();
-    const respond = (body: Buffer) => {
-      const result = options.receiver.receive(body, req.headers);
-      const { text, headers } = responseOf(result);
-      res.writeHead(result.status, headers);
-      res.end(text, () => dispatchEvent(result, options));
-      options.onResult?.(result, performance.now() - started);
-    };
+    const respond = (body: Buffer) => answerWebhook(req, res, body, options, started);
 
     const raw = rawBodyOf(req);
     if (raw !== undefined) {

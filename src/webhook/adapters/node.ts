@@ -2,7 +2,7 @@
  * A `node:http` request handler for Zoom webhooks.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { dispatchEvent, readRawBody, responseOf, type WebhookAdapterOptions } from './dispatch.js';
+import { answerWebhook, readRawBody, type WebhookAdapterOptions } from './dispatch.js';
 
 /**
  * Returns `(req, res) => void` for `http.createServer` or a router. It answers every request itself;
@@ -20,13 +20,7 @@ export function createNodeWebhookHandler(options: WebhookAdapterOptions) {
       return;
     }
     readRawBody(req, options.receiver.maxBodyBytes).then(
-      (body) => {
-        const result = options.receiver.receive(body, req.headers);
-        const { text, headers } = responseOf(result);
-        res.writeHead(result.status, headers);
-        res.end(text, () => dispatchEvent(result, options));
-        options.onResult?.(result, performance.now() - started);
-      },
+      (body) => answerWebhook(req, res, body, options, started),
       () => {
         // The client went away mid-body: nothing to answer.
         res.destroy();
