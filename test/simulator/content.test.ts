@@ -403,6 +403,8 @@ describe('images and video', () => {
     expect([...raw.subarray(0, 4)]).toEqual([0, 10, 200, 30]);
 
     if (!FFMPEG_AVAILABLE) {
+      if (process.env.CI === 'true')
+        expect.fail('ffmpeg is not installed, and CI=true requires it: install ffmpeg');
       console.warn('ffmpeg not found on PATH: skipping the ffmpeg decode check of pngFrame');
       return;
     }
@@ -449,6 +451,8 @@ describe('images and video', () => {
     }
 
     if (!FFMPEG_AVAILABLE) {
+      if (process.env.CI === 'true')
+        expect.fail('ffmpeg is not installed, and CI=true requires it: install ffmpeg');
       console.warn('ffmpeg not found on PATH: skipping the ffmpeg decode check of h264Stream');
       return;
     }
