@@ -1,11 +1,16 @@
 /**
- * Ingest benchmark: the simulator (in a child process) streams N concurrent streams of 20 ms L16 audio
+ * Ingest benchmark: the simulator (in child processes) streams N concurrent streams of 20 ms L16 audio
  * plus transcripts; the consumer is either a StreamManager with no-op listeners, or a floor consumer
  * (bare `ws`, JSON.parse, base64 decode, keep-alive answers). Prints messages/s, CPU µs per message,
- * RSS per stream and event-loop delay p99 for both.
+ * RSS per stream, event-loop delay and busy share for both.
+ *
+ * The consumer is pinned to one core with all its threads (GC helpers included), as the goal is stated
+ * for one core; the simulator runs at the lowest priority so that it never takes that core from it.
+ * Environment: INGEST_STREAMS (default `200,1000`), INGEST_MEASURE_MS, INGEST_ONLY=rtmskit|floor.
  */
-import { fork } from 'node:child_process';
+import { execFileSync, fork } from 'node:child_process';
 import { createHmac } from 'node:crypto';
+import { availableParallelism, setPriority } from 'node:os';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import { StreamManager } from '../src/manager/StreamManager.js';
@@ -14,7 +19,7 @@ import { parseWebhookEvent, type RtmsStartedEvent } from '../src/webhook/events.
 const CLIENT_ID = 'bench-client';
 const CLIENT_SECRET = 'bench-secret';
 /** Measured time once every stream is connected. */
-const MEASURE_MS = Number(process.env.INGEST_MEASURE_MS ?? 8_000);
+const MEASURE_MS = Number(process.env.INGEST_MEASURE_MS ?? 15_000);
 /** Time allowed for all streams to connect. */
 const SETTLE_TIMEOUT_MS = 60_000;
 /** CPU per message of rtmskit over the floor we aim for. */
@@ -30,48 +35,91 @@ interface Result {
   messages: number;
   seconds: number;
   cpuUsPerMessage: number;
+  /** Of which in the kernel (socket reads and writes). */
+  sysUsPerMessage: number;
+  /** Share of the measured time the event loop was busy. */
+  utilization: number;
   rssPerStreamKiB: number;
+  p50Ms: number;
   p99Ms: number;
+  maxMs: number;
   gcMaxMs: number;
   gcTotalMs: number;
   heapMiB: number;
 }
 
-function startSimulator(
-  streams: number,
-  timeScale: number,
-): {
+/** Streams per simulator process: one process cannot send 1,000 streams' frames in real time. */
+const STREAMS_PER_SIM_PROCESS = 500;
+/** The simulator runs at the lowest priority, so it never takes the consumer's core from it. */
+const SIM_NICE = 19;
+/** The core the consumer is pinned to; the simulator processes use what the consumer leaves. */
+const CONSUMER_CORE = 0;
+/** Cores of the machine, read before the consumer is pinned (pinning makes it report 1). */
+const CORES = availableParallelism();
+
+interface Simulators {
   started: Promise<void>;
   events: RtmsStartedEvent[];
   onStarted: (cb: (e: RtmsStartedEvent) => void) => void;
   stop: () => void;
-} {
-  const child = fork(new URL('./simProcess.ts', import.meta.url).pathname, [], {
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
+}
+
+/** Sets the cores (`taskset` list, e.g. `0` or `0-1`) of every thread of a process; false without `taskset`. */
+function setCores(pid: number, cores: string): boolean {
+  try {
+    execFileSync('taskset', ['-a', '-c', '-p', cores, String(pid)], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Starts the simulator processes, `STREAMS_PER_SIM_PROCESS` streams each, at low priority. */
+function startSimulators(streams: number, timeScale: number): Simulators {
+  const processes = Math.ceil(streams / STREAMS_PER_SIM_PROCESS);
   const events: RtmsStartedEvent[] = [];
   let listener: ((e: RtmsStartedEvent) => void) | undefined;
-  const started = new Promise<void>((resolve) => {
-    child.on('message', (msg: { type: string; body?: string }) => {
-      if (msg.type === 'started') resolve();
-      if (msg.type === 'webhook' && msg.body) {
-        const parsed = parseWebhookEvent(JSON.parse(msg.body) as Record<string, unknown>);
-        if (parsed.ok && parsed.event?.kind === 'started') {
-          events.push(parsed.event);
-          listener?.(parsed.event);
-        }
-      }
+  const children = Array.from({ length: processes }, (_, i) => {
+    const child = fork(new URL('./simProcess.ts', import.meta.url).pathname, [], {
+      // INGEST_SIM_NODE_ARGS: extra Node flags for the simulator processes, e.g. `--cpu-prof`.
+      execArgv: ['--import', 'tsx', ...(process.env.INGEST_SIM_NODE_ARGS?.split(' ').filter(Boolean) ?? [])],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
+    if (child.pid !== undefined) {
+      setPriority(child.pid, SIM_NICE);
+      // A child inherits the consumer's pinning: give it every core back.
+      setCores(child.pid, `0-${CORES - 1}`);
+    }
+    const first = Math.floor((streams * i) / processes);
+    const count = Math.floor((streams * (i + 1)) / processes) - first;
+    child.send({
+      type: 'start',
+      streams: count,
+      firstSeed: first + 1,
+      timeScale,
+      durationMs: 3_600_000,
+      clientId: CLIENT_ID,
+      clientSecret: CLIENT_SECRET,
+    });
+    return child;
   });
-  child.send({
-    type: 'start',
-    streams,
-    timeScale,
-    durationMs: 3_600_000,
-    clientId: CLIENT_ID,
-    clientSecret: CLIENT_SECRET,
-  });
+  const started = Promise.all(
+    children.map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          child.on('message', (msg: { type: string; body?: string }) => {
+            if (msg.type === 'started') resolve();
+            if (msg.type === 'webhook' && msg.body) {
+              const parsed = parseWebhookEvent(JSON.parse(msg.body) as Record<string, unknown>);
+              if (parsed.ok && parsed.event?.kind === 'started') {
+                events.push(parsed.event);
+                listener?.(parsed.event);
+              }
+            }
+          });
+        }),
+    ),
+  ).then(() => undefined);
   return {
     started,
     events,
@@ -80,8 +128,10 @@ function startSimulator(
       for (const e of events) cb(e);
     },
     stop: () => {
-      child.send({ type: 'stop' });
-      setTimeout(() => child.kill('SIGKILL'), 2_000).unref();
+      for (const child of children) {
+        child.send({ type: 'stop' });
+        setTimeout(() => child.kill('SIGKILL'), 2_000).unref();
+      }
     },
   };
 }
@@ -139,7 +189,7 @@ function floorConsumer(event: RtmsStartedEvent, count: () => void, ready: () => 
 async function run(consumer: Consumer, streams: number, timeScale: number): Promise<Result> {
   global.gc?.();
   const rssBase = process.memoryUsage().rss;
-  const sim = startSimulator(streams, timeScale);
+  const sim = startSimulators(streams, timeScale);
   let messages = 0;
   let connected = 0;
   const count = () => {
@@ -166,6 +216,13 @@ async function run(consumer: Consumer, streams: number, timeScale: number): Prom
   const deadline = Date.now() + SETTLE_TIMEOUT_MS;
   while (connected < streams && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   await new Promise((r) => setTimeout(r, 1_000));
+  if (manager && connected < streams) {
+    const states = new Map<string, number>();
+    for (const snap of manager.streams()) states.set(snap.status, (states.get(snap.status) ?? 0) + 1);
+    console.log(
+      `  not all streams ready after ${SETTLE_TIMEOUT_MS / 1000} s: ${[...states].map(([k, n]) => `${k} ${n}`).join(', ')}; ${sim.events.length} webhooks`,
+    );
+  }
   const eld = monitorEventLoopDelay({ resolution: 5 });
   const gc = { max: 0, total: 0 };
   const gcObserver = new PerformanceObserver((list) => {
@@ -176,6 +233,7 @@ async function run(consumer: Consumer, streams: number, timeScale: number): Prom
   });
   gcObserver.observe({ entryTypes: ['gc'] });
   const cpuBefore = process.cpuUsage();
+  const eluBefore = performance.eventLoopUtilization();
   const startMessages = messages;
   const t0 = performance.now();
   eld.enable();
@@ -184,6 +242,7 @@ async function run(consumer: Consumer, streams: number, timeScale: number): Prom
   gcObserver.disconnect();
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
+  const elu = performance.eventLoopUtilization(eluBefore);
   const measured = messages - startMessages;
   const rss = process.memoryUsage().rss;
   const heapMiB = process.memoryUsage().heapUsed / 1024 / 1024;
@@ -197,8 +256,12 @@ async function run(consumer: Consumer, streams: number, timeScale: number): Prom
     messages: measured,
     seconds,
     cpuUsPerMessage: (cpu.user + cpu.system) / Math.max(1, measured),
+    sysUsPerMessage: cpu.system / Math.max(1, measured),
+    utilization: elu.utilization,
     rssPerStreamKiB: Math.max(0, rss - rssBase) / 1024 / Math.max(1, connected),
+    p50Ms: eld.percentile(50) / 1e6,
     p99Ms: eld.percentile(99) / 1e6,
+    maxMs: eld.max / 1e6,
     gcMaxMs: gc.max,
     gcTotalMs: gc.total,
     heapMiB,
@@ -210,24 +273,33 @@ function fmt(r: Result): string {
     r.consumer.padEnd(8),
     `${r.connected}/${r.streams}`.padStart(9),
     `${Math.round(r.messages / r.seconds).toLocaleString('en-US')} msg/s`.padStart(14),
-    `${r.cpuUsPerMessage.toFixed(2)} µs/msg`.padStart(13),
+    `${r.cpuUsPerMessage.toFixed(2)} µs/msg (kernel ${r.sysUsPerMessage.toFixed(1)})`.padStart(27),
     `${Math.round(r.rssPerStreamKiB)} KiB/stream`.padStart(15),
-    `p99 ${r.p99Ms.toFixed(1)} ms`.padStart(13),
+    `p50 ${r.p50Ms.toFixed(1)} p99 ${r.p99Ms.toFixed(1)} max ${r.maxMs.toFixed(0)} ms`.padStart(28),
+    `busy ${Math.round(r.utilization * 100)} %`.padStart(9),
     `GC max ${r.gcMaxMs.toFixed(1)} ms, ${((r.gcTotalMs / 1000 / r.seconds) * 100).toFixed(1)} % of time, heap ${Math.round(r.heapMiB)} MiB`,
   ].join('  ');
 }
 
 export async function benchIngest(): Promise<void> {
   const loads = (process.env.INGEST_STREAMS ?? '200,1000').split(',').map(Number);
+  const pinned = CORES > 1 && setCores(process.pid, String(CONSUMER_CORE));
   console.log(
-    `\ningest: simulator in a child process, audio 20 ms L16 + transcripts, ${MEASURE_MS / 1000} s measured`,
+    `\ningest: audio 20 ms L16 + transcripts, ${MEASURE_MS / 1000} s measured; ` +
+      (pinned
+        ? `consumer pinned to core ${CONSUMER_CORE}, `
+        : 'consumer NOT pinned to one core (needs taskset and 2 cores), ') +
+      `simulator in ${STREAMS_PER_SIM_PROCESS}-stream child processes at nice ${SIM_NICE}`,
   );
-  console.log('consumer   connected      messages/s       CPU/msg     RSS growth   event loop');
+  console.log(
+    'consumer   connected      messages/s                     CPU/msg     RSS growth   event loop delay, busy',
+  );
   for (const streams of loads) {
     // Real-time pace at 1,000 streams; faster than real time for smaller loads, to load the consumer.
     const timeScale = Math.max(1, Math.round(1000 / streams));
-    if (process.env.INGEST_ONLY === 'rtmskit') {
-      console.log(fmt(await run('rtmskit', streams, timeScale)));
+    const only = process.env.INGEST_ONLY;
+    if (only === 'rtmskit' || only === 'floor') {
+      console.log(fmt(await run(only, streams, timeScale)));
       continue;
     }
     const floor = await run('floor', streams, timeScale);

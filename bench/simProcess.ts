@@ -7,6 +7,8 @@ import { Simulator } from '../src/simulator/Simulator.js';
 interface Start {
   type: 'start';
   streams: number;
+  /** Seed of the first stream's scenario; the next ones count up. */
+  firstSeed: number;
   timeScale: number;
   durationMs: number;
   clientId: string;
@@ -26,6 +28,6 @@ process.on('message', async (msg: Start | { type: 'stop' }) => {
     if (!notice.duplicate) process.send?.({ type: 'webhook', body: notice.body.toString('utf8') });
   });
   for (let i = 0; i < msg.streams; i++)
-    sim.startStream({ participants: 2, durationMs: msg.durationMs, seed: i + 1 });
+    sim.startStream({ participants: 2, durationMs: msg.durationMs, seed: msg.firstSeed + i });
   process.send?.({ type: 'started' });
 });

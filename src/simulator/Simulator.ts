@@ -22,6 +22,7 @@ import { checkFault, type Fault, parseFault } from './faults.js';
 import {
   HANDSHAKE_WAIT_MS,
   PRODUCT_KINDS,
+  PUMP_SLOTS,
   PUMP_TICK_MS,
   resolveCredentials,
   type SimulatorCredentials,
@@ -89,6 +90,11 @@ export class Simulator extends EventEmitter<SimulatorEvents> implements AsyncDis
   private readonly options: SimulatorOptions;
   private readonly nodes: RtmsNode[] = [];
   private readonly streamsById = new Map<string, SimStream>();
+  /** Live streams by pump group; a stream leaves its group once it has ended. */
+  private readonly pumpSlots: SimStream[][] = Array.from({ length: PUMP_SLOTS }, () => []);
+  private nextPumpSlot = 0;
+  /** Index of the last pump group run, counted in slot periods since the time origin. */
+  private lastPumpSlot = -1;
   private readonly rest: RestApi;
   private readonly senders = new Map<string, WebhookSender>();
   private readonly pendingDeliveries = new Set<Promise<unknown>>();
@@ -129,7 +135,7 @@ export class Simulator extends EventEmitter<SimulatorEvents> implements AsyncDis
     const wav = options.audioWav ? new WavAudioSource(await readWav(options.audioWav)) : undefined;
     const sim = new Simulator(options, tls, wav);
     await sim.addNode(options.port ?? 0);
-    sim.ticker = setInterval(() => sim.tick(), PUMP_TICK_MS);
+    sim.ticker = setInterval(() => sim.tick(), PUMP_TICK_MS / PUMP_SLOTS);
     sim.ticker.unref();
     if (options.webhookUrl) {
       sim.urlValidation = await sim
@@ -209,6 +215,7 @@ export class Simulator extends EventEmitter<SimulatorEvents> implements AsyncDis
       nodeId: this.firstNode.id,
     });
     this.streamsById.set(stream.streamId, stream);
+    this.pumpSlots[this.nextPumpSlot++ % PUMP_SLOTS]?.push(stream);
     stream.start();
     const info = this.info(stream);
     this.emit('streamStarted', info);
@@ -269,8 +276,21 @@ export class Simulator extends EventEmitter<SimulatorEvents> implements AsyncDis
     }
   }
 
+  /** Runs the pump groups that came due since the last run (each group every `PUMP_TICK_MS`). */
   private tick(): void {
-    for (const stream of this.streamsById.values()) stream.tick();
+    const slot = Math.floor(performance.now() / (PUMP_TICK_MS / PUMP_SLOTS));
+    const first = Math.max(this.lastPumpSlot + 1, slot - PUMP_SLOTS + 1);
+    this.lastPumpSlot = slot;
+    for (let s = first; s <= slot; s++) {
+      const group = this.pumpSlots[s % PUMP_SLOTS];
+      if (!group) continue;
+      let live = 0;
+      for (const stream of group) {
+        stream.tick();
+        if (!stream.ended) group[live++] = stream;
+      }
+      group.length = live;
+    }
   }
 
   // -------------------------------------------------------------------------------------------------

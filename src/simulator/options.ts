@@ -18,8 +18,13 @@ export const MEDIA_RECONNECT_WINDOW_MS = 65_000;
 export const AUDIO_BUFFER_MS = 60_000;
 /** A socket that has not handshaken by then is closed. */
 export const HANDSHAKE_WAIT_MS = 10_000;
-/** Real-time period of the media pump. */
+/** Real-time period at which each stream's media is pumped. */
 export const PUMP_TICK_MS = 20;
+/**
+ * Streams are pumped in this many staggered groups, one every `PUMP_TICK_MS / PUMP_SLOTS` ms, so that
+ * independent streams do not all send in the same instant (real meetings run on unrelated clocks).
+ */
+export const PUMP_SLOTS = 10;
 
 export interface SimulatorCredentials {
   /** The General app's client id (meetings, webinars, Contact Center). */
