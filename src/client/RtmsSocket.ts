@@ -2,11 +2,11 @@
  * One RTMS WebSocket, signaling or media: decodes every frame (text or binary), answers keep-alives
  * before anything else, and declares the socket dead when it has been silent too long.
  */
-import WebSocket from 'ws';
 import { type DecodeError, decodeFrame, encodeMessage } from '../protocol/codec.js';
 import { MessageType } from '../protocol/enums.js';
 import { RTMS_ERROR_CODES, RtmsError } from '../protocol/errors.js';
 import type { ClientMessage, RtmsMessage } from '../protocol/messages.js';
+import { WsClient } from './ws/WsClient.js';
 
 export interface SocketCloseInfo {
   code: number;
@@ -40,7 +40,7 @@ function noop(): void {}
 
 export class RtmsSocket {
   readonly url: string;
-  private readonly ws: WebSocket;
+  private readonly ws: WsClient;
   private handlers: SocketHandlers;
   private readonly deadSocketMs: number;
   private watchdog: NodeJS.Timeout | undefined;
@@ -61,41 +61,40 @@ export class RtmsSocket {
     this.url = url;
     this.handlers = handlers;
     this.deadSocketMs = options.deadSocketMs;
-    const ca = options.ca;
-    this.ws = new WebSocket(url, {
-      perMessageDeflate: false,
-      // Every frame is decoded as JSON and validated right after; a second UTF-8 pass in ws buys nothing.
-      skipUTF8Validation: true,
-      ...(ca === undefined ? {} : { ca: typeof ca === 'string' ? ca : [...ca] }),
-    });
     this.closed = new Promise((resolve) => {
       this.resolveClosed = resolve;
     });
+    let opened!: () => void;
+    let failed!: (err: RtmsError) => void;
+    let isOpen = false;
     this.opened = new Promise((resolve, reject) => {
-      this.ws.once('open', () => {
-        this.lastInboundAt = performance.now();
-        this.startWatchdog();
-        resolve();
-      });
-      this.ws.once('close', () => reject(this.closeError('the socket closed before it opened')));
+      opened = resolve;
+      failed = reject;
     });
     // Rejections of `opened` are read through waitOpen(); never leave one unhandled.
     this.opened.catch(noop);
-    this.ws.on('message', (data, isBinary) => this.onFrame(data as Buffer, isBinary));
-    this.ws.on('error', (err) => {
-      this.lastError = err;
-    });
-    // Once open, ws reports transport errors (ECONNRESET) only on the raw socket.
-    this.ws.on('upgrade', (res) => {
-      res.socket.on('error', (err) => {
-        this.lastError ??= err;
-      });
-    });
-    this.ws.on('close', (code, reason) => this.onClose(code, reason.toString('utf8')));
+    this.ws = new WsClient(
+      url,
+      { ca: options.ca === undefined || typeof options.ca === 'string' ? options.ca : [...options.ca] },
+      {
+        open: () => {
+          this.lastInboundAt = performance.now();
+          this.startWatchdog();
+          isOpen = true;
+          opened();
+        },
+        message: (data, isBinary) => this.onFrame(data, isBinary),
+        close: (code, reason, error) => {
+          this.lastError ??= error;
+          if (!isOpen) failed(this.closeError('the socket closed before it opened'));
+          this.onClose(code, reason);
+        },
+      },
+    );
   }
 
   get isOpen(): boolean {
-    return this.ws.readyState === WebSocket.OPEN && this.closedInfo === undefined;
+    return this.ws.readyState === 'open' && this.closedInfo === undefined;
   }
 
   /** Replaces the handlers (used when a socket moves from its handshake to its steady state). */
@@ -159,7 +158,7 @@ export class RtmsSocket {
   }
 
   send(msg: ClientMessage): void {
-    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(encodeMessage(msg));
+    this.ws.send(encodeMessage(msg));
   }
 
   private startWatchdog(): void {
@@ -186,7 +185,7 @@ export class RtmsSocket {
   close(code = 1000, reason = ''): void {
     if (this.byUs) return;
     this.byUs = true;
-    if (this.ws.readyState === WebSocket.CONNECTING) {
+    if (this.ws.readyState === 'connecting') {
       this.ws.terminate();
       return;
     }
@@ -195,10 +194,9 @@ export class RtmsSocket {
     setTimeout(() => this.ws.terminate(), 1_000).unref();
   }
 
-  /** Drops the connection at once. Idempotent; later errors are swallowed. */
+  /** Drops the connection at once. Idempotent; later errors are recorded, never thrown. */
   terminate(): void {
     this.byUs = true;
-    this.ws.on('error', noop);
     this.ws.terminate();
   }
 }
