@@ -6,6 +6,8 @@
  *
  * The consumer is pinned to one core with all its threads (GC helpers included), as the goal is stated
  * for one core; the simulator runs at the lowest priority so that it never takes that core from it.
+ * Both consumers ask for live media only (`buffer_data: false`): the measure is the steady state, and a
+ * thousand streams each replaying up to a minute of buffered audio would only slow the start.
  * Environment: INGEST_STREAMS (default `200,1000`), INGEST_MEASURE_MS, INGEST_ONLY=rtmskit|floor.
  */
 import { execFileSync, fork } from 'node:child_process';
@@ -162,7 +164,7 @@ function floorConsumer(event: RtmsStartedEvent, count: () => void, ready: () => 
     });
   };
   let pending = 2;
-  open(event.serverUrls[0] ?? '', { msg_type: 1, protocol_version: 1, ...ids }, (msg, sig) => {
+  open(event.serverUrls[0] ?? '', { msg_type: 1, protocol_version: 1, ...ids, buffer_data: false }, (msg, sig) => {
     if (msg.msg_type !== 2) return;
     const urls = (msg.media_server as { server_urls: Record<string, string> }).server_urls;
     for (const [kind, bit] of [
@@ -200,7 +202,7 @@ async function run(consumer: Consumer, streams: number, timeScale: number): Prom
   if (consumer === 'rtmskit') {
     manager = new StreamManager({
       credentials: { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET },
-      stream: { allowLoopback: true, media: ['audio', 'transcript'] },
+      stream: { allowLoopback: true, media: ['audio', 'transcript'], bufferData: false },
     });
     manager.on('audio', count);
     manager.on('transcript', count);

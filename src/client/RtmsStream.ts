@@ -59,6 +59,8 @@ import { RtmsSocket, type SocketCloseInfo } from './RtmsSocket.js';
 import { safeEmit } from './safeEmit.js';
 import { checkServerUrl, mediaUrlFor } from './serverUrls.js';
 
+function noop(): void {}
+
 /** One planned media socket: a kind (split mode) or every kind (unified mode). */
 interface MediaSlot {
   key: MediaKind | 'all';
@@ -279,25 +281,33 @@ export class RtmsStream extends EventEmitter<StreamEvents> implements AsyncDispo
       fail = reject;
     });
     answered.catch(() => undefined);
-    const socket = new RtmsSocket(
-      url,
-      { deadSocketMs: timeouts.deadSocketMs, ca: this.options.ca },
-      {
-        message: (msg) => {
-          if (msg.msg_type === expected) settle?.(msg as ServerMessage);
-        },
-        decodeError: () => {
-          this.counters.decodeErrors++;
-        },
-        close: (info) =>
-          fail?.(
-            new RtmsError(
-              RTMS_ERROR_CODES.ABORTED,
-              `socket closed during the handshake (${closeCause(info, expected === MessageType.SIGNALING_HAND_SHAKE_RESP ? 'signaling' : 'media').reason})`,
+    // Queued behind other streams' handshakes: the connect timeout starts once the turn comes.
+    const release = this.options.handshakeGate ? await this.options.handshakeGate.acquire(signal) : noop;
+    let socket: RtmsSocket;
+    try {
+      socket = new RtmsSocket(
+        url,
+        { deadSocketMs: timeouts.deadSocketMs, ca: this.options.ca },
+        {
+          message: (msg) => {
+            if (msg.msg_type === expected) settle?.(msg as ServerMessage);
+          },
+          decodeError: () => {
+            this.counters.decodeErrors++;
+          },
+          close: (info) =>
+            fail?.(
+              new RtmsError(
+                RTMS_ERROR_CODES.ABORTED,
+                `socket closed during the handshake (${closeCause(info, expected === MessageType.SIGNALING_HAND_SHAKE_RESP ? 'signaling' : 'media').reason})`,
+              ),
             ),
-          ),
-      },
-    );
+        },
+      );
+    } catch (err) {
+      release();
+      throw err;
+    }
     const onAbort = () => socket.terminate();
     signal.addEventListener('abort', onAbort, { once: true });
     let timer: NodeJS.Timeout | undefined;
@@ -320,6 +330,7 @@ export class RtmsStream extends EventEmitter<StreamEvents> implements AsyncDispo
       socket.terminate();
       throw err;
     } finally {
+      release();
       clearTimeout(timer);
       signal.removeEventListener('abort', onAbort);
     }

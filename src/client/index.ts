@@ -1,4 +1,5 @@
 export * from './events.js';
+export * from './handshakeGate.js';
 export {
   CLOSE_TIMEOUT_MS,
   CONNECT_TIMEOUT_MS,

@@ -2,6 +2,7 @@
  * Options of one stream, their defaults, and the local checks that refuse invalid media parameters
  * before anything is sent.
  */
+
 import {
   AudioChannel,
   Codec,
@@ -17,6 +18,7 @@ import {
 import { RtmsError } from '../protocol/errors.js';
 import type { InstanceIdKey, MediaParams } from '../protocol/messages.js';
 import { PRODUCT_INFO, type Product } from '../protocol/products.js';
+import type { HandshakeGate } from './handshakeGate.js';
 import { defaultReconnectPolicy, type ReconnectPolicy } from './reconnectPolicy.js';
 
 /** Time allowed for a WebSocket to open. */
@@ -78,6 +80,8 @@ export interface RtmsStreamOptions {
   ca?: string | readonly string[];
   timeouts?: Partial<StreamTimeouts>;
   reconnectPolicy?: ReconnectPolicy;
+  /** Shared by many streams to bound how many sockets handshake at once (`StreamManager` passes one). */
+  handshakeGate?: HandshakeGate;
 }
 
 export interface ResolvedStreamOptions {
@@ -97,6 +101,7 @@ export interface ResolvedStreamOptions {
   ca: string | readonly string[] | undefined;
   timeouts: StreamTimeouts;
   reconnectPolicy: ReconnectPolicy;
+  handshakeGate: HandshakeGate | undefined;
 }
 
 export const DEFAULT_EVENTS: readonly number[] = [
@@ -239,5 +244,6 @@ export function resolveStreamOptions(options: RtmsStreamOptions): ResolvedStream
     ca: options.ca,
     timeouts,
     reconnectPolicy: options.reconnectPolicy ?? defaultReconnectPolicy,
+    handshakeGate: options.handshakeGate,
   };
 }

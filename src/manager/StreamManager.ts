@@ -5,6 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { ClosedEvent, ParticipantInfo, StreamEvents, StreamStatus } from '../client/events.js';
+import { DEFAULT_MAX_CONCURRENT_HANDSHAKES, HandshakeLimiter } from '../client/handshakeGate.js';
 import type { Credentials, RtmsStreamOptions } from '../client/options.js';
 import { RtmsStream, type StreamCounters } from '../client/RtmsStream.js';
 import { safeEmit } from '../client/safeEmit.js';
@@ -57,6 +58,11 @@ export interface StreamManagerOptions {
   deliveryTtlMs?: number;
   /** Builds streams (tests inject fakes). */
   createStream?: (options: RtmsStreamOptions) => RtmsStream;
+  /**
+   * Sockets of all streams that may handshake at once; the others wait their turn. Default
+   * {@link DEFAULT_MAX_CONCURRENT_HANDSHAKES}.
+   */
+  maxConcurrentHandshakes?: number;
 }
 
 /** What a restarted service knows of a stream it held. */
@@ -126,6 +132,8 @@ function snapshotOf({ ref, stream, startedAt, participants }: Entry): StreamSnap
 export class StreamManager extends EventEmitter<ManagerEvents> implements AsyncDisposable {
   private readonly options: StreamManagerOptions;
   private readonly ledger: DeliveryLedger;
+  /** Shared by every stream: how many sockets may handshake at once. */
+  private readonly handshakeGate: HandshakeLimiter;
   private readonly entries = new Map<string, Entry>();
   /** Per stream, the tail of its event queue: events for one stream run in order. */
   private readonly queues = new Map<string, Promise<unknown>>();
@@ -135,6 +143,9 @@ export class StreamManager extends EventEmitter<ManagerEvents> implements AsyncD
     super();
     this.options = options;
     this.ledger = options.ledger ?? new MemoryDeliveryLedger();
+    this.handshakeGate = new HandshakeLimiter(
+      options.maxConcurrentHandshakes ?? DEFAULT_MAX_CONCURRENT_HANDSHAKES,
+    );
   }
 
   /** The live stream of an id. */
@@ -242,6 +253,7 @@ export class StreamManager extends EventEmitter<ManagerEvents> implements AsyncD
       product: event.product,
       serverUrls: event.serverUrls,
       credentials: creds,
+      handshakeGate: extra.handshakeGate ?? this.handshakeGate,
     };
     const stream = this.options.createStream ? this.options.createStream(options) : new RtmsStream(options);
     const ref: StreamRef = {

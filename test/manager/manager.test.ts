@@ -336,6 +336,37 @@ describe('many streams', () => {
     expect(reportOf(sim, slow.streamId).maxConcurrentSignaling).toBe(1);
   });
 
+  it('maxConcurrentHandshakes bounds handshakes across streams; every stream still gets ready', async () => {
+    const sim = await harness.sim();
+    const { manager } = harness.manager(sim, {
+      maxConcurrentHandshakes: 1,
+      stream: {
+        ...MANAGED_DEFAULTS,
+        media: ['audio'],
+        timeouts: { ...FAST_TIMEOUTS, handshakeMs: 5_000, deadSocketMs: 3_000 },
+      },
+    });
+    const readyAt = new Map<string, number>();
+    manager.on('stateChange', (ref, { to }) => {
+      if (to === 'ready' && !readyAt.has(ref.streamId)) readyAt.set(ref.streamId, performance.now());
+    });
+    const DELAY_MS = 250;
+    const startedAt = performance.now();
+    const streams = [0, 1, 2].map(() => {
+      const s = sim.startStream({ participants: 2, durationMs: LONG_MS });
+      sim.fault(s.streamId, { type: 'delay-handshake', ms: DELAY_MS });
+      return s;
+    });
+    await waitUntil(() => streams.every((s) => readyAt.has(s.streamId)), 10_000, 'every stream ready');
+    // Six handshakes (signaling and audio of three streams), each answered 250 ms late, one at a time.
+    const last = Math.max(...readyAt.values()) - startedAt;
+    expect(last).toBeGreaterThanOrEqual(6 * DELAY_MS);
+    for (const s of streams) expect(reportOf(sim, s.streamId).maxConcurrentSignaling).toBe(1);
+    expect(
+      () => new StreamManager({ credentials: credentialsFor(sim, 'meeting'), maxConcurrentHandshakes: 0 }),
+    ).toThrow(/maxConcurrentHandshakes/);
+  });
+
   it('50 streams at once connect and get audio, one signaling connection each; close() drains', async () => {
     const sim = await harness.sim({
       timeScale: 10,
