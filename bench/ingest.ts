@@ -164,25 +164,29 @@ function floorConsumer(event: RtmsStartedEvent, count: () => void, ready: () => 
     });
   };
   let pending = 2;
-  open(event.serverUrls[0] ?? '', { msg_type: 1, protocol_version: 1, ...ids, buffer_data: false }, (msg, sig) => {
-    if (msg.msg_type !== 2) return;
-    const urls = (msg.media_server as { server_urls: Record<string, string> }).server_urls;
-    for (const [kind, bit] of [
-      ['audio', 1],
-      ['transcript', 8],
-    ] as const) {
-      open(urls[kind] ?? '', { msg_type: 3, protocol_version: 1, ...ids, media_type: bit }, (m) => {
-        if (m.msg_type === 4) {
-          sig.send(JSON.stringify({ msg_type: 7, rtms_stream_id: event.streamId }));
-          if (--pending === 0) ready();
-          return;
-        }
-        const content = m.content as { data: string };
-        if (m.msg_type === 14) Buffer.from(content.data, 'base64');
-        count();
-      });
-    }
-  });
+  open(
+    event.serverUrls[0] ?? '',
+    { msg_type: 1, protocol_version: 1, ...ids, buffer_data: false },
+    (msg, sig) => {
+      if (msg.msg_type !== 2) return;
+      const urls = (msg.media_server as { server_urls: Record<string, string> }).server_urls;
+      for (const [kind, bit] of [
+        ['audio', 1],
+        ['transcript', 8],
+      ] as const) {
+        open(urls[kind] ?? '', { msg_type: 3, protocol_version: 1, ...ids, media_type: bit }, (m) => {
+          if (m.msg_type === 4) {
+            sig.send(JSON.stringify({ msg_type: 7, rtms_stream_id: event.streamId }));
+            if (--pending === 0) ready();
+            return;
+          }
+          const content = m.content as { data: string };
+          if (m.msg_type === 14) Buffer.from(content.data, 'base64');
+          count();
+        });
+      }
+    },
+  );
   return () => {
     for (const ws of sockets) ws.terminate();
   };

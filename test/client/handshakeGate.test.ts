@@ -13,8 +13,13 @@ describe('HandshakeLimiter', () => {
     const a = await gate.acquire(never);
     const b = await gate.acquire(never);
     const order: string[] = [];
-    const c = gate.acquire(never).then((release) => (order.push('c'), release));
-    const d = gate.acquire(never).then((release) => (order.push('d'), release));
+    const take = (name: string) =>
+      gate.acquire(never).then((release) => {
+        order.push(name);
+        return release;
+      });
+    const c = take('c');
+    const d = take('d');
     await settle();
     expect([gate.inUse, gate.queued, order]).toEqual([2, 2, []]);
     b();
