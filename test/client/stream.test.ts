@@ -154,6 +154,23 @@ describe('happy path', () => {
     await expectAllAudioDelivered(run);
   });
 
+  it('wss:// with the simulator certificate as CA: ready, every audio frame delivered once', async () => {
+    const sim = await harness.sim({ tls: true });
+    const info = sim.startStream({ participants: 2, durationMs: DURATION_MS, faults: quietEnd(DURATION_MS) });
+    expect(info.serverUrls[0]).toMatch(/^wss:\/\//);
+    const stream = harness.stream(sim, info, { ca: sim.certificate ?? '' });
+    const audio = new AudioLog(true);
+    stream.on('audio', audio.onFrame);
+    const closed = nextEvent<ClosedEvent>(stream, 'closed', 60_000);
+    await stream.connect();
+    expect(stream.status).toBe('ready');
+    expect(await closed).toMatchObject({ reason: 'stopped', stopReason: 6 });
+    const report = reportOf(sim, info.streamId);
+    expect(audio.count).toBeGreaterThan(0);
+    expect(audio.count).toBe(report.framesSent.audio);
+    expect(audio.outOfOrder).toEqual([]);
+  });
+
   for (const frames of ['binary', 'mixed'] as const) {
     it(`${frames} frames: the same stream, the same counts`, async () => {
       const run = await setup(
