@@ -77,11 +77,14 @@ async function wsServer(): Promise<{
   };
 }
 
-/** A raw TCP server that answers the upgrade request with `reply(key)`, then writes `after`. */
-async function rawServer(reply: (key: string) => string, after?: Buffer): Promise<string> {
+/**
+ * A raw TCP server that answers the upgrade request with `reply(key)`, then writes `after`. With
+ * `keepOpen` it never closes its side, even after the client's FIN.
+ */
+async function rawServer(reply: (key: string) => string, after?: Buffer, keepOpen = false): Promise<string> {
   const sockets = new Set<Socket>();
   const { port } = await listen(
-    createNetServer((socket) => {
+    createNetServer({ allowHalfOpen: keepOpen }, (socket) => {
       sockets.add(socket);
       socket.on('error', () => undefined);
       let head = '';
@@ -258,6 +261,23 @@ describe('WsClient upgrade failures', () => {
     expect(c.messages).toEqual([{ text: 'hi', isBinary: false }]);
     expect(closed.code).toBe(1006);
     expect(closed.error?.message).toMatch(/masked/);
+  });
+
+  it('a server that sends a close frame but keeps TCP open is dropped after the close timeout', async () => {
+    const closeFrame = Buffer.from([0x88, 0x05, 0x0f, 0xa1, 0x62, 0x79, 0x65]);
+    const url = await rawServer(
+      (key) =>
+        'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+        `Sec-WebSocket-Accept: ${acceptOf(key)}\r\n\r\n`,
+      closeFrame,
+      true,
+    );
+    const c = connect(url, { closeTimeoutMs: 200 });
+    await c.opened;
+    const started = performance.now();
+    // The raw server never answers our FIN: only the timeout can close the socket.
+    expect(await c.closed).toEqual({ code: 4001, reason: 'bye', error: undefined });
+    expect(performance.now() - started).toBeGreaterThanOrEqual(150);
   });
 
   it('a closed port closes with 1006 and ECONNREFUSED', async () => {

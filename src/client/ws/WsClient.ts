@@ -17,6 +17,8 @@ const ACCEPT_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 const MAX_UPGRADE_RESPONSE_BYTES = 16 * 1024;
 /** Bytes read from the kernel at once, into the scratch buffer. */
 const READ_BUFFER_BYTES = 64 * 1024;
+/** Once a close frame has gone out, the TCP connection is dropped if it is still open after this long. */
+export const CLOSE_HANDSHAKE_TIMEOUT_MS = 5_000;
 /** Default limit of one message (video key frames in base64 stay far below). */
 export const DEFAULT_MAX_PAYLOAD_BYTES = 100 * 1024 * 1024;
 
@@ -41,6 +43,8 @@ export interface WsClientOptions {
   /** Certificates to trust for `wss://` in addition to the system's. */
   ca?: string | string[] | undefined;
   maxPayloadBytes?: number;
+  /** Default {@link CLOSE_HANDSHAKE_TIMEOUT_MS}. */
+  closeTimeoutMs?: number;
 }
 
 export class WsClient {
@@ -55,10 +59,13 @@ export class WsClient {
   private closeSent = false;
   private closeReceived: { code: number; reason: string } | undefined;
   private error: Error | undefined;
+  private readonly closeTimeoutMs: number;
+  private closeTimer: NodeJS.Timeout | undefined;
 
   constructor(url: string, options: WsClientOptions, handlers: WsClientHandlers) {
     this.url = new URL(url);
     this.handlers = handlers;
+    this.closeTimeoutMs = options.closeTimeoutMs ?? CLOSE_HANDSHAKE_TIMEOUT_MS;
     this.parser = new FrameParser(
       {
         message: (data, isBinary) => {
@@ -144,6 +151,9 @@ export class WsClient {
     if (this.closeSent) return;
     this.closeSent = true;
     this.write(OPCODE.CLOSE, code === CLOSE_CODE.NO_STATUS ? Buffer.alloc(0) : closePayload(code, reason));
+    // A peer that never closes TCP after the close frames must not keep the socket (and its stream) open.
+    this.closeTimer = setTimeout(() => this.socket.destroy(), this.closeTimeoutMs);
+    this.closeTimer.unref();
   }
 
   private sendUpgrade(): void {
@@ -228,6 +238,7 @@ export class WsClient {
 
   private onSocketClose(): void {
     if (this.state === 'closed') return;
+    clearTimeout(this.closeTimer);
     const wasConnecting = this.response !== undefined;
     this.state = 'closed';
     this.parser.stop();
