@@ -153,6 +153,11 @@ export class StreamManager extends EventEmitter<ManagerEvents> implements AsyncD
     return this.entries.get(streamId)?.stream;
   }
 
+  /** Sockets handshaking now, and sockets waiting for a slot (see `maxConcurrentHandshakes`). */
+  handshakes(): { active: number; waiting: number } {
+    return { active: this.handshakeGate.inUse, waiting: this.handshakeGate.queued };
+  }
+
   get size(): number {
     return this.entries.size;
   }

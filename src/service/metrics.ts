@@ -61,6 +61,17 @@ export class ServiceMetrics {
       },
     });
     new Gauge({
+      name: 'rtmskit_handshakes',
+      help: 'Sockets handshaking now (active) and waiting for a handshake slot (waiting)',
+      labelNames: ['state'],
+      registers: [registry],
+      collect() {
+        const { active, waiting } = manager.handshakes();
+        this.set({ state: 'active' }, active);
+        this.set({ state: 'waiting' }, waiting);
+      },
+    });
+    new Gauge({
       name: 'rtmskit_keepalive_delay_seconds',
       help: 'Delay of the latest keep-alive request (one way plus clock skew), max and mean over streams',
       labelNames: ['stat'],

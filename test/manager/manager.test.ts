@@ -357,7 +357,17 @@ describe('many streams', () => {
       sim.fault(s.streamId, { type: 'delay-handshake', ms: DELAY_MS });
       return s;
     });
+    const seen = { active: 0, waiting: 0 };
+    const sampler = setInterval(() => {
+      const now = manager.handshakes();
+      seen.active = Math.max(seen.active, now.active);
+      seen.waiting = Math.max(seen.waiting, now.waiting);
+    }, 10);
     await waitUntil(() => streams.every((s) => readyAt.has(s.streamId)), 10_000, 'every stream ready');
+    clearInterval(sampler);
+    expect(seen.active).toBe(1);
+    expect(seen.waiting).toBeGreaterThanOrEqual(1);
+    expect(manager.handshakes()).toEqual({ active: 0, waiting: 0 });
     // Six handshakes (signaling and audio of three streams), each answered 250 ms late, one at a time.
     const last = Math.max(...readyAt.values()) - startedAt;
     expect(last).toBeGreaterThanOrEqual(6 * DELAY_MS);

@@ -378,6 +378,8 @@ describe('a recorded meeting', () => {
     expect(metricValue(text, 'rtmskit_webhook_ack_seconds_bucket', { le: '+Inf' })).toBe(3);
     expect(metricValue(text, 'rtmskit_webhook_ack_seconds_count')).toBe(3);
     expect(text).toMatch(/^# TYPE rtmskit_streams gauge$/m);
+    expect(metricValue(text, 'rtmskit_handshakes', { state: 'active' })).toBe(0);
+    expect(metricValue(text, 'rtmskit_handshakes', { state: 'waiting' })).toBe(0);
     // No stream is live any more.
     expect(metricValue(text, 'rtmskit_streams') ?? 0).toBe(0);
   });
