@@ -7,6 +7,7 @@ import { writeFile } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { ClosedEvent } from '../client/events.js';
+import { DEFAULT_MAX_CONCURRENT_HANDSHAKES } from '../client/handshakeGate.js';
 import type { StreamSnapshot } from '../manager/StreamManager.js';
 import type { RecordingManifest } from '../media/manifest.js';
 import { StopReason } from '../protocol/enums.js';
@@ -113,6 +114,7 @@ async function runDemo(flags: DemoFlags): Promise<number> {
     audioLayout: 'auto',
     allowedHosts: ['*.zoom.us'],
     allowLoopback: true,
+    maxConcurrentHandshakes: DEFAULT_MAX_CONCURRENT_HANDSHAKES,
     adminToken: undefined,
     logLevel: flags.verbose ? 'info' : 'error',
     app,

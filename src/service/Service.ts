@@ -101,6 +101,7 @@ export class RtmsService implements AsyncDisposable {
         allowLoopback: config.allowLoopback,
       },
       ledger: store,
+      maxConcurrentHandshakes: config.maxConcurrentHandshakes,
     });
     const recorder = attachRecorder(manager, {
       dataDir: config.dataDir,

@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
+import { DEFAULT_MAX_CONCURRENT_HANDSHAKES } from '../client/handshakeGate.js';
 import { MEDIA_KINDS, type MediaKind } from '../protocol/enums.js';
 import { RTMS_ERROR_CODES, RtmsError } from '../protocol/errors.js';
 
@@ -33,6 +34,8 @@ export interface ServiceConfig {
   audioLayout: 'mixed' | 'per-speaker' | 'auto';
   allowedHosts: string[];
   allowLoopback: boolean;
+  /** Sockets of all streams that may handshake at once. */
+  maxConcurrentHandshakes: number;
   adminToken: string | undefined;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** General app: meetings, webinars, Contact Center. */
@@ -87,6 +90,10 @@ export const SETTINGS = [
     names: ['RTMSKIT_ALLOW_LOOPBACK'],
     about: 'also allow 127.0.0.1/localhost servers, for the simulator (default false)',
   },
+  {
+    names: ['RTMSKIT_MAX_HANDSHAKES'],
+    about: `sockets that may handshake at once when many streams start (default ${DEFAULT_MAX_CONCURRENT_HANDSHAKES})`,
+  },
   { names: ['RTMSKIT_ADMIN_TOKEN'], about: 'bearer token for /api and /metrics when not bound to loopback' },
   { names: ['RTMSKIT_LOG_LEVEL'], about: 'fatal, error, warn, info (default), debug, trace or silent' },
 ] as const;
@@ -136,6 +143,7 @@ const schema = z.object({
   audioLayout: z.enum(['mixed', 'per-speaker', 'auto']),
   allowedHosts: z.array(z.string().regex(/^(\*\.)?[a-z0-9.-]+$/i, 'must be a host name or *.domain')).min(1),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  maxConcurrentHandshakes: z.coerce.number().int().min(1, 'RTMSKIT_MAX_HANDSHAKES must be at least 1'),
 });
 
 /** Reads a `.env` file: values never override the real environment. Missing file → empty. */
@@ -175,6 +183,7 @@ export function loadConfig(
     audioLayout: flags.audioLayout ?? get('RTMSKIT_AUDIO_LAYOUT') ?? 'auto',
     allowedHosts: list(get('RTMSKIT_ALLOWED_HOSTS')) ?? ['*.zoom.us'],
     logLevel: flags.logLevel ?? get('RTMSKIT_LOG_LEVEL') ?? 'info',
+    maxConcurrentHandshakes: get('RTMSKIT_MAX_HANDSHAKES') ?? DEFAULT_MAX_CONCURRENT_HANDSHAKES,
   };
   const parsed = schema.safeParse(raw);
   const problems: string[] = [];
@@ -224,6 +233,7 @@ export function loadConfig(
     audioLayout: ok.audioLayout,
     allowedHosts: ok.allowedHosts,
     allowLoopback: truthy(get('RTMSKIT_ALLOW_LOOPBACK')),
+    maxConcurrentHandshakes: ok.maxConcurrentHandshakes,
     adminToken: get('RTMSKIT_ADMIN_TOKEN'),
     logLevel: ok.logLevel,
     app: { clientId: clientId!, clientSecret: clientSecret!, secretToken: secretToken ?? '' },

@@ -181,6 +181,7 @@ describe('defaults', () => {
       audioLayout: 'auto',
       allowedHosts: ['*.zoom.us'],
       allowLoopback: false,
+      maxConcurrentHandshakes: 100,
       adminToken: undefined,
       logLevel: 'info',
       app: { clientId: 'cfgClientId', clientSecret: 'cfgClientSecret', secretToken: 'cfgSecretToken' },
@@ -188,6 +189,10 @@ describe('defaults', () => {
       insecureSkipVerify: false,
       rest: undefined,
     } satisfies ServiceConfig);
+  });
+
+  it('reads the handshake limit for many streams starting at once', () => {
+    expect(loadConfig({}, { ...APP_ENV, RTMSKIT_MAX_HANDSHAKES: '20' }).maxConcurrentHandshakes).toBe(20);
   });
 
   it('reads loopback permission, admin token and REST credentials', () => {
@@ -222,6 +227,13 @@ describe('malformed settings', () => {
     ['webhookPath', { webhookPath: 'webhook' }, {}, /\bwebhookPath\b/],
     ['webhookPath', {}, { RTMSKIT_WEBHOOK_PATH: '/hook?x=1' }, /\bwebhookPath\b/],
     ['logLevel', { logLevel: 'loud' }, {}, /\blogLevel\b/],
+    [
+      'maxConcurrentHandshakes',
+      {},
+      { RTMSKIT_MAX_HANDSHAKES: '0' },
+      /RTMSKIT_MAX_HANDSHAKES must be at least 1/,
+    ],
+    ['maxConcurrentHandshakes', {}, { RTMSKIT_MAX_HANDSHAKES: 'many' }, /\bmaxConcurrentHandshakes\b/],
   ] as const)('an invalid %s is CONFIG_INVALID naming the field (%o %o)', (_field, flags, env, pattern) => {
     const err = configError(flags, { ...APP_ENV, ...env });
     expect(err.code).toBe(RTMS_ERROR_CODES.CONFIG_INVALID);

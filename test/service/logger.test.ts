@@ -121,6 +121,7 @@ describe('createLogger', () => {
       audioLayout: 'auto',
       allowedHosts: ['*.zoom.us'],
       allowLoopback: false,
+      maxConcurrentHandshakes: 100,
       adminToken: SECRETS.adminToken,
       logLevel: 'info',
       app: { clientId: 'id', clientSecret: SECRETS.nestedClientSecret, secretToken: SECRETS.secretToken },

@@ -539,6 +539,7 @@ describe('admin guard', () => {
       audioLayout: 'auto',
       allowedHosts: ['*.zoom.us'],
       allowLoopback: false,
+      maxConcurrentHandshakes: 100,
       adminToken,
       logLevel: 'silent',
       app: { clientId: 'guardId', clientSecret: 'guardSecret', secretToken: 'guardToken' },
