@@ -31,7 +31,7 @@ export interface StopRecovery extends Recovery {
 
 const SCOPE_FIX =
   'add the RTMS scope for this media kind to the app in the Zoom Marketplace, or stop requesting it';
-const PARAMS_FIX = 'fix the media params: see the media parameter rules in docs/protocol.md';
+const PARAMS_FIX = 'fix the media params: see the rules in docs/client.md (Media parameters)';
 
 function fatal(cause: string, fix: string): Recovery {
   return { action: 'fatal', cause, fix };
