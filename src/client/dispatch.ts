@@ -2,6 +2,8 @@
  * Turns decoded server messages into the stream's typed events: media frames (with duplicate
  * suppression across reconnects) and EVENT_UPDATEs.
  */
+
+import { PROTOCOL_DEFAULT_PARAMS } from '../protocol/defaults.js';
 import {
   AudioChannel,
   Codec,
@@ -19,7 +21,6 @@ import type {
   ServerMessage,
 } from '../protocol/messages.js';
 import type { ParticipantInfo, StreamEvents } from './events.js';
-import { PROTOCOL_DEFAULT_PARAMS } from './options.js';
 
 /**
  * How many recent transcript and chat keys are remembered to drop redelivered ones: Zoom buffers at most

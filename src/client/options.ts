@@ -3,18 +3,7 @@
  * before anything is sent.
  */
 
-import {
-  AudioChannel,
-  Codec,
-  ContentType,
-  DataOption,
-  EventType,
-  MEDIA_KINDS,
-  type MediaKind,
-  Resolution,
-  SampleRate,
-  TranscriptLanguage,
-} from '../protocol/enums.js';
+import { AudioChannel, Codec, EventType, MEDIA_KINDS, type MediaKind } from '../protocol/enums.js';
 import { RtmsError } from '../protocol/errors.js';
 import type { InstanceIdKey, MediaParams } from '../protocol/messages.js';
 import { PRODUCT_INFO, type Product } from '../protocol/products.js';
@@ -115,26 +104,6 @@ export const DEFAULT_EVENTS: readonly number[] = [
 ];
 
 /** The protocol's defaults, as Zoom fills them in. */
-export const PROTOCOL_DEFAULT_PARAMS: Readonly<Required<MediaParams>> = {
-  audio: {
-    content_type: ContentType.RAW_AUDIO,
-    sample_rate: SampleRate.SR_16K,
-    channel: AudioChannel.MONO,
-    codec: Codec.L16,
-    data_opt: DataOption.AUDIO_MIXED_STREAM,
-    send_rate: 20,
-  },
-  video: {
-    content_type: ContentType.RAW_VIDEO,
-    codec: Codec.JPG,
-    resolution: Resolution.HD,
-    data_opt: DataOption.VIDEO_SINGLE_ACTIVE_STREAM,
-    fps: 5,
-  },
-  deskshare: { content_type: ContentType.RAW_VIDEO, codec: Codec.JPG, resolution: Resolution.FHD, fps: 1 },
-  transcript: { content_type: ContentType.TEXT, src_language: TranscriptLanguage.ENGLISH, enable_lid: true },
-  chat: { content_type: ContentType.TEXT },
-};
 
 function fail(message: string, fix: string): never {
   throw RtmsError.invalidOptions(message, fix);

@@ -1,4 +1,5 @@
 export * from './codec.js';
+export * from './defaults.js';
 export * from './enums.js';
 export * from './errors.js';
 export type * from './messages.js';

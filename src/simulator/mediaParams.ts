@@ -5,6 +5,8 @@
  * A field set to `null` is treated like an omitted one (as `media_params: null` is): the reference does
  * not say what Zoom does with `null`, and JSON encoders commonly write unset optionals that way.
  */
+
+import { PROTOCOL_DEFAULT_PARAMS } from '../protocol/defaults.js';
 import {
   AudioChannel,
   Codec,
@@ -38,44 +40,14 @@ export type NegotiationResult =
 
 type Rejection = Extract<NegotiationResult, { ok: false }>;
 
-/** Audio parameters Zoom fills in for omitted fields: L16, 16 kHz, mono, mixed, one packet per 20 ms. */
-export const DEFAULT_AUDIO_PARAMS: Readonly<Required<AudioParams>> = Object.freeze({
-  content_type: ContentType.RAW_AUDIO,
-  sample_rate: SampleRate.SR_16K,
-  channel: AudioChannel.MONO,
-  codec: Codec.L16,
-  data_opt: DataOption.AUDIO_MIXED_STREAM,
-  send_rate: 20,
-});
-
-/** Video parameters Zoom fills in for omitted fields: active speaker, JPG, HD, 5 fps. */
-export const DEFAULT_VIDEO_PARAMS: Readonly<Required<VideoParams>> = Object.freeze({
-  content_type: ContentType.RAW_VIDEO,
-  codec: Codec.JPG,
-  resolution: Resolution.HD,
-  data_opt: DataOption.VIDEO_SINGLE_ACTIVE_STREAM,
-  fps: 5,
-});
-
-/** Screen-share parameters Zoom fills in for omitted fields: JPG, FHD, 1 fps. */
-export const DEFAULT_DESKSHARE_PARAMS: Readonly<Required<DeskshareParams>> = Object.freeze({
-  content_type: ContentType.RAW_VIDEO,
-  codec: Codec.JPG,
-  resolution: Resolution.FHD,
-  fps: 1,
-});
-
-/** Transcript parameters Zoom fills in for omitted fields: English, language identification on. */
-export const DEFAULT_TRANSCRIPT_PARAMS: Readonly<Required<TranscriptParams>> = Object.freeze({
-  content_type: ContentType.TEXT,
-  src_language: TranscriptLanguage.ENGLISH,
-  enable_lid: true,
-});
-
-/** Chat parameters Zoom fills in for omitted fields. */
-export const DEFAULT_CHAT_PARAMS: Readonly<Required<ChatParams>> = Object.freeze({
-  content_type: ContentType.TEXT,
-});
+/** Audio parameters Zoom fills in for omitted fields (the protocol's table). */
+export const DEFAULT_AUDIO_PARAMS: Readonly<Required<AudioParams>> = PROTOCOL_DEFAULT_PARAMS.audio;
+export const DEFAULT_VIDEO_PARAMS: Readonly<Required<VideoParams>> = PROTOCOL_DEFAULT_PARAMS.video;
+export const DEFAULT_DESKSHARE_PARAMS: Readonly<Required<DeskshareParams>> =
+  PROTOCOL_DEFAULT_PARAMS.deskshare;
+export const DEFAULT_TRANSCRIPT_PARAMS: Readonly<Required<TranscriptParams>> =
+  PROTOCOL_DEFAULT_PARAMS.transcript;
+export const DEFAULT_CHAT_PARAMS: Readonly<Required<ChatParams>> = PROTOCOL_DEFAULT_PARAMS.chat;
 
 /** Every MEDIA_DATA_TYPE bit set; the bits are contiguous, so any larger mask sets an unknown bit. */
 const KNOWN_MEDIA_BITS =
