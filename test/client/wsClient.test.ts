@@ -103,17 +103,30 @@ async function rawServer(reply: (key: string) => string, after?: Buffer, keepOpe
   return `ws://127.0.0.1:${port}/x`;
 }
 
+/** A client connected to a fresh `ws` server, with the server's side of the connection. */
+async function openPair(path = '') {
+  const server = await wsServer();
+  const incoming = server.next();
+  const c = connect(`${server.url}${path}`);
+  await c.opened;
+  return { c, ...(await incoming) };
+}
+
+/** A 101 answer to an upgrade, with the given accept value and extra header lines. */
+function switchingProtocols(accept: string, extraHeaders = ''): string {
+  return (
+    'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+    `Sec-WebSocket-Accept: ${accept}\r\n${extraHeaders}\r\n`
+  );
+}
+
 function acceptOf(key: string): string {
   return createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
 }
 
 describe('WsClient against a ws server', () => {
   it('opens with path and query, sends text, receives text and binary in order', async () => {
-    const server = await wsServer();
-    const incoming = server.next();
-    const c = connect(`${server.url}/media/audio?x=1`);
-    await c.opened;
-    const { ws, path } = await incoming;
+    const { c, ws, path } = await openPair('/media/audio?x=1');
     expect(path).toBe('/media/audio?x=1');
     const received = new Promise<{ data: string; isBinary: boolean }>((resolve) =>
       ws.once('message', (data, isBinary) => resolve({ data: data.toString(), isBinary })),
@@ -130,11 +143,7 @@ describe('WsClient against a ws server', () => {
   });
 
   it('receives a 3 MB message and a fragmented one intact', async () => {
-    const server = await wsServer();
-    const incoming = server.next();
-    const c = connect(server.url);
-    await c.opened;
-    const { ws } = await incoming;
+    const { c, ws } = await openPair();
     const big = Buffer.alloc(3 * 1024 * 1024);
     for (let i = 0; i < big.length; i++) big[i] = 97 + (i % 26);
     ws.send(big.toString('latin1'));
@@ -146,11 +155,7 @@ describe('WsClient against a ws server', () => {
   });
 
   it('answers a ping with a pong carrying the same payload', async () => {
-    const server = await wsServer();
-    const incoming = server.next();
-    const c = connect(server.url);
-    await c.opened;
-    const { ws } = await incoming;
+    const { ws } = await openPair();
     const pong = once(ws, 'pong');
     ws.ping(Buffer.from('are you there'));
     const [payload] = (await pong) as [Buffer];
@@ -158,11 +163,7 @@ describe('WsClient against a ws server', () => {
   });
 
   it('a server close frame gives its code and reason, and the code is echoed back', async () => {
-    const server = await wsServer();
-    const incoming = server.next();
-    const c = connect(server.url);
-    await c.opened;
-    const { ws } = await incoming;
+    const { c, ws } = await openPair();
     const serverSaw = once(ws, 'close');
     ws.close(4001, 'moved');
     expect(await c.closed).toEqual({ code: 4001, reason: 'moved', error: undefined });
@@ -172,11 +173,7 @@ describe('WsClient against a ws server', () => {
   });
 
   it('close() sends a close frame the server sees, then closes with the server answer', async () => {
-    const server = await wsServer();
-    const incoming = server.next();
-    const c = connect(server.url);
-    await c.opened;
-    const { ws } = await incoming;
+    const { c, ws } = await openPair();
     const serverSaw = once(ws, 'close');
     c.client.close(1000, 'done');
     const [code, reason] = (await serverSaw) as [number, Buffer];
@@ -189,21 +186,14 @@ describe('WsClient against a ws server', () => {
   });
 
   it('an abrupt drop by the server is 1006', async () => {
-    const server = await wsServer();
-    const incoming = server.next();
-    const c = connect(server.url);
-    await c.opened;
-    (await incoming).ws.terminate();
+    const { c, ws } = await openPair();
+    ws.terminate();
     const closed = await c.closed;
     expect(closed.code).toBe(1006);
   });
 
   it('terminate() closes at once with 1006, once', async () => {
-    const server = await wsServer();
-    const incoming = server.next();
-    const c = connect(server.url);
-    await c.opened;
-    const { ws } = await incoming;
+    const { c, ws } = await openPair();
     const serverSaw = once(ws, 'close');
     c.client.terminate();
     c.client.terminate();
@@ -227,20 +217,14 @@ describe('WsClient upgrade failures', () => {
   });
 
   it('a wrong Sec-WebSocket-Accept is refused', async () => {
-    const url = await rawServer(
-      () =>
-        'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
-        'Sec-WebSocket-Accept: bm90IHRoZSByaWdodCBvbmU=\r\n\r\n',
-    );
+    const url = await rawServer(() => switchingProtocols('bm90IHRoZSByaWdodCBvbmU='));
     const c = connect(url);
     expect((await c.closed).error?.message).toBe('Invalid Sec-WebSocket-Accept header');
   });
 
   it('an extension the client did not offer is refused', async () => {
-    const url = await rawServer(
-      (key) =>
-        'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
-        `Sec-WebSocket-Accept: ${acceptOf(key)}\r\nSec-WebSocket-Extensions: permessage-deflate\r\n\r\n`,
+    const url = await rawServer((key) =>
+      switchingProtocols(acceptOf(key), 'Sec-WebSocket-Extensions: permessage-deflate\r\n'),
     );
     const c = connect(url);
     expect((await c.closed).error?.message).toMatch(/extension/);
@@ -249,12 +233,7 @@ describe('WsClient upgrade failures', () => {
   it('frames sent with the 101 response are read; a masked server frame is a protocol error', async () => {
     const hello = Buffer.from([0x81, 0x02, 0x68, 0x69]);
     const masked = Buffer.from([0x81, 0x81, 1, 2, 3, 4, 0x61 ^ 1]);
-    const url = await rawServer(
-      (key) =>
-        'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
-        `Sec-WebSocket-Accept: ${acceptOf(key)}\r\n\r\n`,
-      Buffer.concat([hello, masked]),
-    );
+    const url = await rawServer((key) => switchingProtocols(acceptOf(key)), Buffer.concat([hello, masked]));
     const c = connect(url);
     await c.opened;
     const closed = await c.closed;
@@ -265,13 +244,7 @@ describe('WsClient upgrade failures', () => {
 
   it('a server that sends a close frame but keeps TCP open is dropped after the close timeout', async () => {
     const closeFrame = Buffer.from([0x88, 0x05, 0x0f, 0xa1, 0x62, 0x79, 0x65]);
-    const url = await rawServer(
-      (key) =>
-        'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
-        `Sec-WebSocket-Accept: ${acceptOf(key)}\r\n\r\n`,
-      closeFrame,
-      true,
-    );
+    const url = await rawServer((key) => switchingProtocols(acceptOf(key)), closeFrame, true);
     const c = connect(url, { closeTimeoutMs: 200 });
     await c.opened;
     const started = performance.now();

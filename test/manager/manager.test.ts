@@ -307,20 +307,25 @@ describe('events and snapshots', () => {
   });
 });
 
+/** When each stream of a manager first became ready (performance.now()). */
+function firstReadyTimes(manager: StreamManager): Map<string, number> {
+  const readyAt = new Map<string, number>();
+  manager.on('stateChange', (ref, { to }) => {
+    if (to === 'ready' && !readyAt.has(ref.streamId)) readyAt.set(ref.streamId, performance.now());
+  });
+  return readyAt;
+}
+
+/** Stream options for streams whose handshake answers come late: the watchdog must outlast them. */
+const SLOW_HANDSHAKE_TIMEOUTS = { ...FAST_TIMEOUTS, handshakeMs: 5_000, deadSocketMs: 3_000 };
+
 describe('many streams', () => {
   it('streams of different meetings do not wait on each other: a slow handshake delays nobody', async () => {
     const sim = await harness.sim();
     const { manager } = harness.manager(sim, {
-      // The watchdog must outlast the delayed handshake answer, or it kills the socket waiting for it.
-      stream: {
-        ...MANAGED_DEFAULTS,
-        timeouts: { ...FAST_TIMEOUTS, handshakeMs: 5_000, deadSocketMs: 3_000 },
-      },
+      stream: { ...MANAGED_DEFAULTS, timeouts: SLOW_HANDSHAKE_TIMEOUTS },
     });
-    const readyAt = new Map<string, number>();
-    manager.on('stateChange', (ref, { to }) => {
-      if (to === 'ready' && !readyAt.has(ref.streamId)) readyAt.set(ref.streamId, performance.now());
-    });
+    const readyAt = firstReadyTimes(manager);
     const HANDSHAKE_DELAY_MS = 1_500;
     const startedAt = performance.now();
     const slow = sim.startStream({ participants: 2, durationMs: LONG_MS });
@@ -343,13 +348,10 @@ describe('many streams', () => {
       stream: {
         ...MANAGED_DEFAULTS,
         media: ['audio'],
-        timeouts: { ...FAST_TIMEOUTS, handshakeMs: 5_000, deadSocketMs: 3_000 },
+        timeouts: SLOW_HANDSHAKE_TIMEOUTS,
       },
     });
-    const readyAt = new Map<string, number>();
-    manager.on('stateChange', (ref, { to }) => {
-      if (to === 'ready' && !readyAt.has(ref.streamId)) readyAt.set(ref.streamId, performance.now());
-    });
+    const readyAt = firstReadyTimes(manager);
     const DELAY_MS = 250;
     const startedAt = performance.now();
     const streams = [0, 1, 2].map(() => {
