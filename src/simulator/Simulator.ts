@@ -92,7 +92,6 @@ export class Simulator extends EventEmitter<SimulatorEvents> implements AsyncDis
   private readonly streamsById = new Map<string, SimStream>();
   /** Live streams by pump group; a stream leaves its group once it has ended. */
   private readonly pumpSlots: SimStream[][] = Array.from({ length: PUMP_SLOTS }, () => []);
-  private nextPumpSlot = 0;
   /** Index of the last pump group run, counted in slot periods since the time origin. */
   private lastPumpSlot = -1;
   private readonly rest: RestApi;
@@ -214,8 +213,9 @@ export class Simulator extends EventEmitter<SimulatorEvents> implements AsyncDis
       faults: [...(this.options.faults ?? []), ...(options.faults ?? [])],
       nodeId: this.firstNode.id,
     });
+    // Streams are never forgotten, so the count spreads them over the groups in turn.
+    this.pumpSlots[this.streamsById.size % PUMP_SLOTS]?.push(stream);
     this.streamsById.set(stream.streamId, stream);
-    this.pumpSlots[this.nextPumpSlot++ % PUMP_SLOTS]?.push(stream);
     stream.start();
     const info = this.info(stream);
     this.emit('streamStarted', info);

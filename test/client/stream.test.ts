@@ -10,6 +10,7 @@ import type { RtmsStream } from '../../src/client/RtmsStream.js';
 import { RTMS_ERROR_CODES, RtmsError } from '../../src/protocol/errors.js';
 import type { Product } from '../../src/protocol/products.js';
 import { FIRST_USER_ID } from '../../src/simulator/content/scenario.js';
+import type { Fault } from '../../src/simulator/faults.js';
 import type {
   ScheduledFault,
   Simulator,
@@ -303,7 +304,8 @@ describe('failover scenarios (RTMS-PROTOCOL.md §7)', () => {
     await waitUntil(() => run.audio.count > at, 3_000, 'audio after the recovery');
   }
 
-  it('server failover: the new rtms_started goes through the manager and moves the stream', async () => {
+  /** A stream behind a manager with one fault at FAULT_AT_MS; collects its audio and recoveries. */
+  async function managedRun(fault: Fault) {
     const sim = await harness.sim();
     const { manager, outcomes, pending } = harness.manager(sim);
     const audio = new AudioLog(true);
@@ -318,13 +320,22 @@ describe('failover scenarios (RTMS-PROTOCOL.md §7)', () => {
     const info = sim.startStream({
       participants: 2,
       durationMs: FAILOVER_DURATION_MS,
-      faults: [{ atMs: FAULT_AT_MS, fault: { type: 'failover' } }, ...quietEnd(FAILOVER_DURATION_MS)],
+      faults: [{ atMs: FAULT_AT_MS, fault }, ...quietEnd(FAILOVER_DURATION_MS)],
+    });
+    /** The audio count when the first recovery completed. */
+    const recoveredAt = () => recovered;
+    return { sim, info, outcomes, pending, audio, reconnected, removed, recoveredAt };
+  }
+
+  it('server failover: the new rtms_started goes through the manager and moves the stream', async () => {
+    const { sim, info, outcomes, pending, audio, reconnected, removed, recoveredAt } = await managedRun({
+      type: 'failover',
     });
     await waitUntil(() => outcomes.some((o) => o.outcome === 'failover'), 5_000, "outcome 'failover'");
     await waitUntil(() => reconnected.length > 0, 5_000, 'reconnected');
     expect(reconnected[0]?.scope).toBe('all');
     expect(reconnected[0]?.downtimeMs).toBeLessThan(MAX_DOWNTIME_MS);
-    const at = recovered ?? Number.POSITIVE_INFINITY;
+    const at = recoveredAt() ?? Number.POSITIVE_INFINITY;
     await waitUntil(() => audio.count > at, 3_000, 'audio after the failover');
     await removed;
     await Promise.all(pending);
@@ -338,26 +349,13 @@ describe('failover scenarios (RTMS-PROTOCOL.md §7)', () => {
   });
 
   it('drop-signaling: rtms_interrupted reaches the manager, signaling and media reconnect', async () => {
-    const sim = await harness.sim();
-    const { manager, outcomes, pending } = harness.manager(sim);
-    const audio = new AudioLog(true);
-    const reconnected: ReconnectedEvent[] = [];
-    let recovered: number | undefined;
-    manager.on('audio', (_ref, frame) => audio.onFrame(frame));
-    manager.on('reconnected', (_ref, e) => {
-      reconnected.push(e);
-      recovered ??= audio.count;
-    });
-    const removed = nextEvent<unknown>(manager, 'streamRemoved', 10_000);
-    const info = sim.startStream({
-      participants: 2,
-      durationMs: FAILOVER_DURATION_MS,
-      faults: [{ atMs: FAULT_AT_MS, fault: { type: 'drop-signaling' } }, ...quietEnd(FAILOVER_DURATION_MS)],
+    const { sim, info, outcomes, pending, audio, reconnected, removed, recoveredAt } = await managedRun({
+      type: 'drop-signaling',
     });
     await waitUntil(() => reconnected.length > 0, 5_000, 'reconnected');
     expect(reconnected[0]?.scope).toBe('all');
     expect(reconnected[0]?.downtimeMs).toBeLessThan(MAX_DOWNTIME_MS);
-    const at = recovered ?? Number.POSITIVE_INFINITY;
+    const at = recoveredAt() ?? Number.POSITIVE_INFINITY;
     await waitUntil(() => audio.count > at, 3_000, 'audio after the reconnect');
     await removed;
     await Promise.all(pending);
