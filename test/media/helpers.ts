@@ -1,9 +1,10 @@
 /**
  * Shared pieces of the media tests: temporary folders, synthetic PCM frames and a byte-wise WAV reader.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { expect } from 'vitest';
 import type { AudioFrame } from '../../src/client/events.js';
 import { Codec } from '../../src/protocol/enums.js';
 
@@ -100,14 +101,39 @@ export function samplesOf(data: Buffer): number[] {
 }
 
 /** Lines of a JSONL file, parsed. */
-export async function readJsonl(path: string): Promise<Record<string, unknown>[]> {
+export async function readJsonl<T = Record<string, unknown>>(path: string): Promise<T[]> {
   const text = await readFile(path, 'utf8');
   return text
     .split('\n')
-    .filter((line) => line.length > 0)
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
+    .filter((line) => line.trim().length > 0)
+    .map((line) => JSON.parse(line) as T);
 }
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** The header fields of a 16 kHz mono L16 WAV file (sizes aside). */
+export const L16_MONO_16K_HEADER = {
+  riff: 'RIFF',
+  wave: 'WAVE',
+  fmtId: 'fmt ',
+  fmtSize: 16,
+  format: 1,
+  channels: 1,
+  sampleRate: 16_000,
+  byteRate: 32_000,
+  blockAlign: 2,
+  bits: 16,
+  dataId: 'data',
+} as const;
+
+/** Checks that a manifest lists exactly `paths` and that each listed file has the size it states. */
+export async function expectManifestFiles(
+  folder: string,
+  files: readonly { path: string; bytes: number }[],
+  paths: readonly string[],
+): Promise<void> {
+  expect(files.map((f) => f.path).sort()).toEqual([...paths].sort());
+  for (const file of files) expect((await stat(join(folder, file.path))).size, file.path).toBe(file.bytes);
 }

@@ -11,7 +11,16 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryBudget } from '../../src/media/queue.js';
 import { repairWav, WavWriter, wavHeader } from '../../src/media/WavWriter.js';
 import { RTMS_ERROR_CODES, RtmsError } from '../../src/protocol/errors.js';
-import { FRAME_BYTES, pcm, RATE, readWav, samplesOf, sleep, TempDirs } from './helpers.js';
+import {
+  FRAME_BYTES,
+  L16_MONO_16K_HEADER,
+  pcm,
+  RATE,
+  readWav,
+  samplesOf,
+  sleep,
+  TempDirs,
+} from './helpers.js';
 
 const temp = new TempDirs();
 afterEach(() => temp.cleanup());
@@ -30,18 +39,8 @@ describe('WavWriter header', () => {
     await writer.finalize();
     const wav = await readWav(path);
     expect(wav).toMatchObject({
-      riff: 'RIFF',
+      ...L16_MONO_16K_HEADER,
       riffSize: 36 + 3 * FRAME_BYTES,
-      wave: 'WAVE',
-      fmtId: 'fmt ',
-      fmtSize: 16,
-      format: 1,
-      channels: 1,
-      sampleRate: 16_000,
-      byteRate: 32_000,
-      blockAlign: 2,
-      bits: 16,
-      dataId: 'data',
       dataSize: 3 * FRAME_BYTES,
       fileBytes: 44 + 3 * FRAME_BYTES,
     });

@@ -7,7 +7,7 @@ import { join, relative } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RecordingManifest } from '../../src/media/manifest.js';
 import type { SimulatorReport } from '../../src/simulator/report.js';
-import { type CliChild, childEnv, runCli } from './helpers.js';
+import { AUDIO_TEXT_FILES, type CliChild, childEnv, expectManifestFiles, runCli } from './helpers.js';
 
 interface DemoReport {
   simulator: SimulatorReport;
@@ -80,20 +80,7 @@ describe('rtmskit demo', () => {
     expect(out).toContain(`audio.wav (${wav.size.toLocaleString('en-US')} bytes)`);
 
     // Every file the manifest lists exists, with the size it states.
-    const files = svc.manifest?.files ?? [];
-    expect(files.map((f) => f.path).sort()).toEqual(
-      [
-        'audio.wav',
-        'chat.jsonl',
-        'events.jsonl',
-        'transcript.jsonl',
-        'transcript.srt',
-        'transcript.vtt',
-      ].sort(),
-    );
-    for (const file of files) {
-      expect((await stat(join(folder, file.path))).size, file.path).toBe(file.bytes);
-    }
+    await expectManifestFiles(folder, svc.manifest?.files ?? [], AUDIO_TEXT_FILES);
     const onDisk = JSON.parse(await readFile(join(folder, 'manifest.json'), 'utf8')) as RecordingManifest;
     expect(onDisk.streamId).toBe(sim.streamId);
     expect(onDisk.counters.frames.audio).toBe(sim.framesSent.audio);

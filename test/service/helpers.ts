@@ -7,11 +7,16 @@ import { readdir, readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { sleep } from '../media/helpers.js';
 import { signedHeaders } from '../webhook/helpers.js';
 
 export {
+  expectManifestFiles,
+  L16_MONO_16K_HEADER,
   parseWav as parseWavHeader,
+  readJsonl,
   readWav as readWavHeader,
+  sleep,
   type WavFile as WavHeader,
 } from '../media/helpers.js';
 export { sign, signedHeaders } from '../webhook/helpers.js';
@@ -26,10 +31,19 @@ export const CLI_MAIN = join(REPO_ROOT, 'src', 'cli', 'main.ts');
  */
 export const TSX_LOADER = pathToFileURL(join(REPO_ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
 
-/** User id of participant 0; participant i is FIRST_USER_ID + i (content/scenario.ts). */
-export const FIRST_USER_ID = 16_778_240;
+export { WAV_HEADER_BYTES } from '../../src/media/WavWriter.js';
 
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** The files of a recording of audio, transcripts and chat. */
+export const AUDIO_TEXT_FILES = [
+  'audio.wav',
+  'chat.jsonl',
+  'events.jsonl',
+  'transcript.jsonl',
+  'transcript.srt',
+  'transcript.vtt',
+] as const;
+/** User id of participant 0; participant i is FIRST_USER_ID + i. */
+export { FIRST_USER_ID } from '../../src/simulator/content/scenario.js';
 
 /** Polls `probe` (sync or async) until it returns something other than undefined/false. */
 export async function waitFor<T>(
@@ -46,11 +60,6 @@ export async function waitFor<T>(
     await sleep(intervalMs);
   }
 }
-
-// ---------------------------------------------------------------------------------------------------
-// WAV
-
-export const WAV_HEADER_BYTES = 44;
 
 // ---------------------------------------------------------------------------------------------------
 // Recordings on disk
@@ -71,14 +80,6 @@ export async function recordingFolders(dataDir: string): Promise<string[]> {
 
 export async function readJson<T = Record<string, unknown>>(path: string): Promise<T> {
   return JSON.parse(await readFile(path, 'utf8')) as T;
-}
-
-export async function readJsonl<T = Record<string, unknown>>(path: string): Promise<T[]> {
-  const text = await readFile(path, 'utf8');
-  return text
-    .split('\n')
-    .filter((line) => line.trim().length > 0)
-    .map((line) => JSON.parse(line) as T);
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -22,8 +22,11 @@ import { Simulator, type StreamReport, type WebhookNotice } from '../../src/simu
 import { openStore } from '../../src/store/index.js';
 import { WebhookReceiver } from '../../src/webhook/receiver.js';
 import {
+  AUDIO_TEXT_FILES,
+  expectManifestFiles,
   FIRST_USER_ID,
   getText,
+  L16_MONO_16K_HEADER,
   metricValue,
   parseWavHeader,
   postWebhook,
@@ -185,19 +188,7 @@ describe('a recorded meeting', () => {
   it('writes a canonical PCM16 16 kHz mono WAV whose sizes match the file', async () => {
     const bytes = await readFile(join(dir, 'audio.wav'));
     const h = parseWavHeader(bytes);
-    expect(h).toMatchObject({
-      riff: 'RIFF',
-      wave: 'WAVE',
-      fmtId: 'fmt ',
-      fmtSize: 16,
-      format: 1,
-      channels: 1,
-      sampleRate: 16_000,
-      byteRate: 32_000,
-      blockAlign: 2,
-      bits: 16,
-      dataId: 'data',
-    });
+    expect(h).toMatchObject(L16_MONO_16K_HEADER);
     expect(h.dataSize).toBe(bytes.length - WAV_HEADER_BYTES);
     expect(h.riffSize).toBe(bytes.length - 8);
     expect(h.dataSize).toBeGreaterThan(0);
@@ -332,17 +323,7 @@ describe('a recorded meeting', () => {
     expect(running.finalized[0]?.manifest).toEqual(manifest);
     // Every file it lists exists with the size it states.
     const files = manifest.files ?? [];
-    expect(files.map((f) => f.path).sort()).toEqual(
-      [
-        'audio.wav',
-        'chat.jsonl',
-        'events.jsonl',
-        'transcript.jsonl',
-        'transcript.srt',
-        'transcript.vtt',
-      ].sort(),
-    );
-    for (const file of files) expect((await stat(join(dir, file.path))).size, file.path).toBe(file.bytes);
+    await expectManifestFiles(dir, files, AUDIO_TEXT_FILES);
     expect(files.find((f) => f.path === 'audio.wav')).toMatchObject({
       kind: 'audio',
       codec: 'L16',
