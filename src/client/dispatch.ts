@@ -189,6 +189,18 @@ function participantsOf(event: EventPayload): ParticipantInfo[] {
   return list.map((p) => ({ userId: p.user_id, userName: p.user_name }));
 }
 
+/** EVENT_UPDATE types {@link dispatchEvent} also emits as a typed event (outside Contact Center). */
+export const TYPED_EVENT_TYPES: ReadonlySet<number> = new Set([
+  EventType.FIRST_PACKET_TIMESTAMP,
+  EventType.ACTIVE_SPEAKER_CHANGE,
+  EventType.PARTICIPANT_JOIN,
+  EventType.PARTICIPANT_LEAVE,
+  EventType.SHARING_START,
+  EventType.SHARING_STOP,
+  EventType.PARTICIPANT_VIDEO_ON,
+  EventType.PARTICIPANT_VIDEO_OFF,
+]);
+
 /** Emits the typed event of an EVENT_UPDATE (and the raw `event` for every one). */
 export function dispatchEvent(event: EventPayload, zcc: boolean, emit: Emit): void {
   emit('event', { eventType: event.event_type, event });

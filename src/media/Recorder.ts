@@ -3,9 +3,9 @@
  * fed from the manager's events, finalized on `streamRemoved`.
  */
 import type { EventEmitter } from 'node:events';
+import { TYPED_EVENT_TYPES } from '../client/dispatch.js';
 import type { ClosedEvent, RawEvent } from '../client/events.js';
 import type { ManagerEvents, StreamRef } from '../manager/StreamManager.js';
-import { EventType } from '../protocol/enums.js';
 import type { MediaParams } from '../protocol/messages.js';
 import type { AudioLayout, RecordingManifest } from './manifest.js';
 import { recordingDir } from './paths.js';
@@ -65,18 +65,6 @@ export interface RecorderHandle extends AsyncDisposable {
    */
   close(): Promise<void>;
 }
-
-/** EVENT_UPDATE types the stream also emits as a typed event (outside Contact Center). */
-const TYPED_EVENT_TYPES: ReadonlySet<number> = new Set([
-  EventType.FIRST_PACKET_TIMESTAMP,
-  EventType.ACTIVE_SPEAKER_CHANGE,
-  EventType.PARTICIPANT_JOIN,
-  EventType.PARTICIPANT_LEAVE,
-  EventType.SHARING_START,
-  EventType.SHARING_STOP,
-  EventType.PARTICIPANT_VIDEO_ON,
-  EventType.PARTICIPANT_VIDEO_OFF,
-]);
 
 /** Manager events written to `events.jsonl` as they are. */
 const LOGGED_EVENTS = [
