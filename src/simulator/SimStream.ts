@@ -36,7 +36,7 @@ import { type PumpContext, type PumpState, pumpKind } from './MediaPump.js';
 import { negotiateMedia } from './mediaParams.js';
 import { AUDIO_BUFFER_MS, type FrameMode, PRODUCT_KINDS, type Timing } from './options.js';
 import { emptyKindCounters, type SimStreamState, type StreamReport } from './report.js';
-import { BACKPRESSURE_BYTES, type KeepAliveCounters, SimSocket, sendUnwrapped } from './SimSocket.js';
+import { BACKPRESSURE_BYTES, SimSocket, sendUnwrapped } from './SimSocket.js';
 import type { Timeline } from './timeline.js';
 
 /** Frames one connection may send per pump tick, so a backlog drains without starving the event loop. */
@@ -147,20 +147,11 @@ export class SimStream {
   private paused = false;
   /** `buffer_data` of the first signaling handshake: deliver audio said before the app connected. */
   private bufferData = true;
-  private readonly counters: {
-    keepAlives: KeepAliveCounters;
-    framesSent: Record<MediaKind, number>;
-    bytesSent: Record<MediaKind, number>;
-    maxConcurrentSignaling: number;
-    maxConcurrentMedia: Record<MediaKind, number>;
-    handshakes: StreamReport['handshakes'];
-    interruptions: number;
-    recoveries: number;
-    faults: string[];
-    endReason?: number;
-    startedAt: number;
-    endedAt?: number;
-  };
+  /** The report's counters, kept live; {@link report} copies them. */
+  private readonly counters: Omit<
+    StreamReport,
+    'streamId' | 'product' | 'instanceId' | 'meetingId' | 'state'
+  >;
 
   constructor(host: StreamHost, init: SimStreamInit) {
     this.host = host;
