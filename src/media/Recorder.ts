@@ -10,7 +10,7 @@ import type { MediaParams } from '../protocol/messages.js';
 import type { AudioLayout, RecordingManifest } from './manifest.js';
 import { recordingDir } from './paths.js';
 import { MemoryBudget } from './queue.js';
-import { type DropSink, Recording } from './Recording.js';
+import { type DropSink, noDrops, Recording } from './Recording.js';
 
 export { repairRecordings } from './repair.js';
 
@@ -101,15 +101,7 @@ export function attachRecorder(manager: RecorderSource, options: RecorderOptions
   const live = new Map<string, { ref: StreamRef; recording: Recording }>();
   /** Recordings not yet finalized (live or finishing), and the drops of the finalized ones. */
   const unsettled = new Set<Recording>();
-  const retiredDrops: Record<DropSink, number> = {
-    audio: 0,
-    video: 0,
-    deskshare: 0,
-    transcript: 0,
-    chat: 0,
-    events: 0,
-    recording: 0,
-  };
+  const retiredDrops = noDrops();
   const finishing = new Map<string, Promise<unknown>>();
   const budget = new MemoryBudget(options.memoryBudgetBytes ?? RECORDER_MEMORY_BYTES);
   const now = options.now ?? Date.now;

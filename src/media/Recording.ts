@@ -64,6 +64,11 @@ export interface FinalizeOptions {
 /** Where a recording drops data: its writers, and `recording` for frames it could not hand to one. */
 export type DropSink = 'audio' | 'video' | 'deskshare' | 'transcript' | 'chat' | 'events' | 'recording';
 
+/** A drop count of zero for every sink. */
+export function noDrops(): Record<DropSink, number> {
+  return { audio: 0, video: 0, deskshare: 0, transcript: 0, chat: 0, events: 0, recording: 0 };
+}
+
 /** The event kinds of `events.jsonl` whose line also counts a reconnect. */
 const RECONNECTED_EVENT = 'reconnected';
 
