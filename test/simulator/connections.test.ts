@@ -14,6 +14,7 @@ import {
   signalingHandshake,
 } from './rawClient.js';
 import {
+  connectStreamMedia,
   count,
   credsFor,
   idsOf,
@@ -246,14 +247,7 @@ describe('handshake rejections', () => {
   ])('media params error ($name): status $status', async ({ key, type, params, status }) => {
     const { sim } = await harness.start();
     const stream = await openStream(sim);
-    const { socket, response } = await connectMedia(
-      urlOf(stream.urls, key),
-      stream.creds,
-      stream.ids,
-      stream.signaling,
-      type,
-      params,
-    );
+    const { socket, response } = await connectStreamMedia(stream, key, type, params);
     expect(response.status_code).toBe(status);
     expect(await socket.closed).toBe(1000);
     expect(reportOf(sim, stream.info.streamId).handshakes.media.rejected).toEqual({ [status]: 1 });
@@ -318,13 +312,7 @@ describe('duplicate connections', () => {
     const { sim } = await harness.start();
     const stream = await openStream(sim);
     const audio = await openAudio(stream);
-    const { socket, response } = await connectMedia(
-      urlOf(stream.urls, 'audio'),
-      stream.creds,
-      stream.ids,
-      stream.signaling,
-      1,
-    );
+    const { socket, response } = await connectStreamMedia(stream, 'audio', 1);
     expect(response.status_code).toBe(16);
     expect(await socket.closed).toBe(1000);
     expect(audio.closeCode).toBeUndefined();
@@ -337,18 +325,12 @@ describe('duplicate connections', () => {
   it('a per-kind connection while an all (media_type 32) connection exists: status 15', async () => {
     const { sim } = await harness.start();
     const stream = await openStream(sim);
-    const all = await connectMedia(urlOf(stream.urls, 'all'), stream.creds, stream.ids, stream.signaling, 32);
+    const all = await connectStreamMedia(stream, 'all', 32);
     expect(all.response.status_code).toBe(0);
     expect(Object.keys(all.response.media_params as object).sort()).toEqual(
       ['audio', 'chat', 'deskshare', 'transcript', 'video'].sort(),
     );
-    const { socket, response } = await connectMedia(
-      urlOf(stream.urls, 'audio'),
-      stream.creds,
-      stream.ids,
-      stream.signaling,
-      1,
-    );
+    const { socket, response } = await connectStreamMedia(stream, 'audio', 1);
     expect(response.status_code).toBe(15);
     expect(await socket.closed).toBe(1000);
     expect(reportOf(sim, stream.info.streamId).handshakes.media).toEqual({ ok: 1, rejected: { 15: 1 } });

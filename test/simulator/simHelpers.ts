@@ -169,14 +169,14 @@ export async function openStream(sim: Simulator, options: StreamOptions = {}): P
   return { info, ids, creds, signaling: socket, response, urls: mediaUrlsOf(response) };
 }
 
-/** Connects one media kind (and acks it); throws unless the handshake succeeded. */
-export async function openMedia(
+/** Handshakes one media socket of an open stream (URL `key`), whatever the answer. */
+export function connectStreamMedia(
   stream: OpenStream,
   key: string,
   mediaType: number,
   mediaParams?: Record<string, unknown>,
-): Promise<RawSocket> {
-  const { socket, response } = await connectMedia(
+): ReturnType<typeof connectMedia> {
+  return connectMedia(
     urlOf(stream.urls, key),
     stream.creds,
     stream.ids,
@@ -184,6 +184,16 @@ export async function openMedia(
     mediaType,
     mediaParams,
   );
+}
+
+/** Connects one media kind (and acks it); throws unless the handshake succeeded. */
+export async function openMedia(
+  stream: OpenStream,
+  key: string,
+  mediaType: number,
+  mediaParams?: Record<string, unknown>,
+): Promise<RawSocket> {
+  const { socket, response } = await connectStreamMedia(stream, key, mediaType, mediaParams);
   if (response.status_code !== 0) throw new Error(`media handshake failed: ${JSON.stringify(response)}`);
   return socket;
 }
