@@ -1,13 +1,13 @@
 /**
  * `rtmskit rtms …` and `rtmskit doctor --json`, spawned against the simulator's REST and OAuth.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CheckResult } from '../../src/doctor/checks.js';
 import { Simulator } from '../../src/simulator/index.js';
+import { Cleanups } from '../cleanups.js';
 import { runCli } from './runCli.js';
 
 const APP = {
@@ -23,21 +23,15 @@ const REST_ENV = {
   ZOOM_CLIENT_SECRET: APP.clientSecret,
 };
 
-const cleanups: Array<() => Promise<void>> = [];
+const cleanups = new Cleanups();
 
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+afterEach(() => cleanups.run());
 
-async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'rtmskit-cli-'));
-  cleanups.push(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
+const tempDir = () => cleanups.tempDir('rtmskit-cli-');
 
 async function startSimulator(): Promise<Simulator> {
   const sim = await Simulator.start({ credentials: { ...APP, accountId: ACCOUNT_ID }, streams: 0 });
-  cleanups.push(() => sim.close());
+  cleanups.add(() => sim.close());
   return sim;
 }
 

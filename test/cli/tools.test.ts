@@ -3,11 +3,11 @@
  * checked against HMACs computed here independently.
  */
 import { createHmac, randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseHeaders, verifySavedWebhook } from '../../src/cli/tools.js';
+import { Cleanups } from '../cleanups.js';
 import { runCli } from './runCli.js';
 
 const SECRET_TOKEN = 'webhookSecretToken-0001';
@@ -35,17 +35,11 @@ const HEADERS = {
   'x-zm-request-timestamp': TIMESTAMP,
 };
 
-const cleanups: Array<() => Promise<void>> = [];
+const cleanups = new Cleanups();
 
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+afterEach(() => cleanups.run());
 
-async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'rtmskit-cli-'));
-  cleanups.push(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
+const tempDir = () => cleanups.tempDir('rtmskit-cli-');
 
 function lastLine(lines: readonly string[]): string {
   return lines.at(-1) ?? '';

@@ -4,10 +4,9 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createNetServer, type Server as NetServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -28,6 +27,7 @@ import {
 import { loadConfig, type ServiceConfig } from '../../src/service/config.js';
 import { RtmsService } from '../../src/service/Service.js';
 import { Simulator } from '../../src/simulator/index.js';
+import { Cleanups } from '../cleanups.js';
 
 const APP = {
   clientId: 'appClientId0001',
@@ -45,17 +45,11 @@ const APP_ENV = {
 const FFMPEG_INSTALLED = spawnSync('ffmpeg', ['-version'], { stdio: 'ignore' }).error === undefined;
 const IN_CI = process.env.CI === 'true';
 
-const cleanups: Array<() => Promise<void>> = [];
+const cleanups = new Cleanups();
 
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+afterEach(() => cleanups.run());
 
-async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'rtmskit-doctor-'));
-  cleanups.push(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
+const tempDir = () => cleanups.tempDir('rtmskit-doctor-');
 
 function listen(server: NetServer | HttpServer, port = 0): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -95,13 +89,13 @@ async function startSimulator(): Promise<Simulator> {
     streams: 0,
     timeScale: 1,
   });
-  cleanups.push(() => sim.close());
+  cleanups.add(() => sim.close());
   return sim;
 }
 
 async function startService(cwd: string): Promise<RtmsService> {
   const service = await RtmsService.start(configOf(APP_ENV, cwd), { logger: pino({ level: 'silent' }) });
-  cleanups.push(() => service.shutdown());
+  cleanups.add(() => service.shutdown());
   return service;
 }
 
@@ -117,7 +111,7 @@ async function httpServer(answer: (body: string) => { status: number; body: stri
     });
   });
   const port = await listen(server);
-  cleanups.push(() => closeServer(server));
+  cleanups.add(() => closeServer(server));
   return `http://127.0.0.1:${port}/webhook`;
 }
 
@@ -434,7 +428,7 @@ describe('runDoctor', () => {
     await writeFile(join(cwd, 'file.txt'), 'not a folder');
     const holder = createNetServer();
     const port = await listen(holder);
-    cleanups.push(() => closeServer(holder));
+    cleanups.add(() => closeServer(holder));
     const results = await runDoctor({
       env: { ...APP_ENV, RTMSKIT_PORT: String(port), RTMSKIT_DATA_DIR: 'file.txt/data' },
       cwd,
