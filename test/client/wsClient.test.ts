@@ -12,6 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { WsClient, type WsClientOptions } from '../../src/client/ws/WsClient.js';
 import { generateCertificate } from '../../src/simulator/tls.js';
+import { Cleanups } from '../cleanups.js';
 
 interface Closed {
   code: number;
@@ -42,15 +43,13 @@ function connect(url: string, options: WsClientOptions = {}) {
   return { client, messages, opened, closed, closeCalls: () => closeCalls };
 }
 
-const cleanups: (() => Promise<unknown> | unknown)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = new Cleanups();
+afterEach(() => cleanups.run());
 
 async function listen<T extends HttpServer | NetServer>(server: T): Promise<{ server: T; port: number }> {
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
-  cleanups.push(() => {
+  cleanups.add(() => {
     (server as NetServer & { closeAllConnections?: () => void }).closeAllConnections?.();
     return new Promise((r) => server.close(r));
   });
@@ -65,7 +64,7 @@ async function wsServer(): Promise<{
 }> {
   const { server, port } = await listen(createHttpServer());
   const wss = new WebSocketServer({ server });
-  cleanups.push(() => {
+  cleanups.add(() => {
     for (const c of wss.clients) c.terminate();
     wss.close();
   });
@@ -97,7 +96,7 @@ async function rawServer(reply: (key: string) => string, after?: Buffer, keepOpe
       });
     }),
   );
-  cleanups.push(() => {
+  cleanups.add(() => {
     for (const s of sockets) s.destroy();
   });
   return `ws://127.0.0.1:${port}/x`;
@@ -272,7 +271,7 @@ describe('WsClient over TLS', () => {
     const { key, cert } = await generateCertificate('127.0.0.1');
     const { server, port } = await listen(createHttpsServer({ key, cert }));
     const wss = new WebSocketServer({ server });
-    cleanups.push(() => {
+    cleanups.add(() => {
       for (const c of wss.clients) c.terminate();
       wss.close();
     });

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { isRtmsError, type RtmsError } from '../../src/protocol/errors.js';
 import { ZoomRestClient, type ZoomRestOptions } from '../../src/rest/ZoomRestClient.js';
 import { Simulator, type WebhookNotice } from '../../src/simulator/index.js';
+import { Cleanups } from '../cleanups.js';
 
 const APP = {
   clientId: 'appClientId0001',
@@ -24,11 +25,9 @@ interface Exchange {
   code?: number;
 }
 
-const cleanups: Array<() => Promise<void>> = [];
+const cleanups = new Cleanups();
 
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+afterEach(() => cleanups.run());
 
 async function startSimulator(): Promise<Simulator> {
   const sim = await Simulator.start({
@@ -36,7 +35,7 @@ async function startSimulator(): Promise<Simulator> {
     streams: 0,
     timeScale: 1,
   });
-  cleanups.push(() => sim.close());
+  cleanups.add(() => sim.close());
   return sim;
 }
 

@@ -20,6 +20,7 @@ import {
   type WebhookAttempt,
   type WebhookNotice,
 } from '../../src/simulator/index.js';
+import { Cleanups } from '../cleanups.js';
 import {
   connectMedia,
   connectSignaling,
@@ -42,15 +43,12 @@ const CREDENTIALS = {
   s2sClientSecret: 'flowsS2sClientSecret',
 };
 
-const cleanups: Array<() => Promise<void>> = [];
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = new Cleanups();
+afterEach(() => cleanups.run());
 
 async function startSim(options: SimulatorOptions): Promise<Simulator> {
   const sim = await Simulator.start(options);
-  cleanups.push(() => sim.close());
+  cleanups.add(() => sim.close());
   return sim;
 }
 
@@ -126,7 +124,7 @@ async function startTarget(respond: (request: Received) => Answer): Promise<Targ
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  cleanups.push(async () => {
+  cleanups.add(async () => {
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   });
@@ -476,7 +474,7 @@ describe('OAuth and REST control', () => {
       sim.credentials,
       ids,
     );
-    cleanups.push(async () => socket.terminate());
+    cleanups.add(async () => socket.terminate());
     expect(response.status_code).toBe(0);
 
     const second = await rtmsStatus(sim, accessToken, meetingId, 'start');
@@ -1031,12 +1029,12 @@ function toneWav(freqHz: number, seconds: number, rate = 16_000): Buffer {
 describe('audioWav', () => {
   it('plays the WAV file instead of the participant tones', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'rtmskit-flows-'));
-    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    cleanups.add(() => rm(dir, { recursive: true, force: true }));
     const path = join(dir, 'tone-1k.wav');
     await writeFile(path, toneWav(1000, 1));
     const sim = await startSim({ timeScale: MEDIA_TIME_SCALE, credentials: CREDENTIALS, audioWav: path });
     const c = await capture(sim, { stream: { participants: 2, durationMs: 8_000, seed: 7 }, mediaType: 1 });
-    cleanups.push(async () => c.signaling.terminate());
+    cleanups.add(async () => c.signaling.terminate());
     const packets = audioPackets(c);
     expect(packets.length).toBeGreaterThan(200);
     for (const p of packets) {

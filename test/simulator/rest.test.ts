@@ -11,6 +11,7 @@ import {
   type RtmsActionSettings,
   TOKEN_TTL_SEC,
 } from '../../src/simulator/rest.js';
+import { Cleanups } from '../cleanups.js';
 
 const CREDENTIALS = {
   accountId: 'AbCdEf123GhIjKlMnOpQ',
@@ -32,11 +33,8 @@ interface Harness {
   calls: Call[];
 }
 
-const cleanups: Array<() => Promise<void>> = [];
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = new Cleanups();
+afterEach(() => cleanups.run());
 
 async function start(
   options: Partial<RestApiOptions> = {},
@@ -60,7 +58,7 @@ async function start(
     }
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  cleanups.push(async () => {
+  cleanups.add(async () => {
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   });

@@ -13,6 +13,7 @@ import {
   WebhookSender,
   type WebhookSenderOptions,
 } from '../../src/simulator/webhookSender.js';
+import { Cleanups } from '../cleanups.js';
 
 const SECRET = 'q6Vg1yC8TbKkN2oWj4mX0A';
 const CLIENT_ID = 'aB3dEfGhIjKlMnOpQrSt';
@@ -48,11 +49,8 @@ interface Target {
   close(): Promise<void>;
 }
 
-const cleanups: Array<() => Promise<void>> = [];
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = new Cleanups();
+afterEach(() => cleanups.run());
 
 async function listen(server: Server): Promise<number> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -84,7 +82,7 @@ async function startTarget(respond: Responder): Promise<Target> {
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   };
-  cleanups.push(close);
+  cleanups.add(close);
   return { url: `http://127.0.0.1:${port}/webhook`, requests, close };
 }
 
@@ -97,7 +95,7 @@ function answer(status: number, body = ''): Responder {
 
 function sender(url: string, options: Partial<WebhookSenderOptions> = {}): WebhookSender {
   const s = new WebhookSender({ url, secretToken: SECRET, clientId: CLIENT_ID, timeScale: FAST, ...options });
-  cleanups.push(() => s.close());
+  cleanups.add(() => s.close());
   return s;
 }
 
