@@ -7,6 +7,7 @@ import { AudioChannel, Codec, EventType, MEDIA_KINDS, type MediaKind } from '../
 import { RtmsError } from '../protocol/errors.js';
 import type { InstanceIdKey, MediaParams } from '../protocol/messages.js';
 import { PRODUCT_INFO, type Product } from '../protocol/products.js';
+import { TYPED_EVENT_TYPES } from './dispatch.js';
 import type { HandshakeGate } from './handshakeGate.js';
 import { defaultReconnectPolicy, type ReconnectPolicy } from './reconnectPolicy.js';
 
@@ -93,15 +94,13 @@ export interface ResolvedStreamOptions {
   handshakeGate: HandshakeGate | undefined;
 }
 
-export const DEFAULT_EVENTS: readonly number[] = [
-  EventType.ACTIVE_SPEAKER_CHANGE,
-  EventType.PARTICIPANT_JOIN,
-  EventType.PARTICIPANT_LEAVE,
-  EventType.SHARING_START,
-  EventType.SHARING_STOP,
-  EventType.PARTICIPANT_VIDEO_ON,
-  EventType.PARTICIPANT_VIDEO_OFF,
-];
+/**
+ * Events subscribed to by default: every one the stream turns into a typed event. The first-packet
+ * timestamp is not subscribed to; Zoom sends it anyway.
+ */
+export const DEFAULT_EVENTS: readonly number[] = [...TYPED_EVENT_TYPES].filter(
+  (type) => type !== EventType.FIRST_PACKET_TIMESTAMP,
+);
 
 /** The protocol's defaults, as Zoom fills them in. */
 

@@ -128,6 +128,16 @@ export const L16_MONO_16K_HEADER = {
   dataId: 'data',
 } as const;
 
+/** The files of a recording of audio, transcripts and chat. */
+export const AUDIO_TEXT_FILES = [
+  'audio.wav',
+  'chat.jsonl',
+  'events.jsonl',
+  'transcript.jsonl',
+  'transcript.srt',
+  'transcript.vtt',
+] as const;
+
 /** Checks that a manifest lists exactly `paths` and that each listed file has the size it states. */
 export async function expectManifestFiles(
   folder: string,

@@ -9,7 +9,16 @@ import type { AudioFrame } from '../../src/client/events.js';
 import type { RecordingManifest } from '../../src/media/manifest.js';
 import { Recording, type RecordingOptions } from '../../src/media/Recording.js';
 import { Codec } from '../../src/protocol/enums.js';
-import { audioFrame, FRAME_BYTES, readJsonl, readWav, samplesOf, sleep, TempDirs } from './helpers.js';
+import {
+  AUDIO_TEXT_FILES,
+  audioFrame,
+  FRAME_BYTES,
+  readJsonl,
+  readWav,
+  samplesOf,
+  sleep,
+  TempDirs,
+} from './helpers.js';
 
 const temp = new TempDirs();
 afterEach(() => temp.cleanup());
@@ -152,15 +161,7 @@ describe('Recording, mixed audio', () => {
       reconnects: 1,
     });
     const byPath = new Map(manifest.files.map((f) => [f.path, f]));
-    expect([...byPath.keys()].sort()).toEqual([
-      'audio.wav',
-      'chat.jsonl',
-      'events.jsonl',
-      'transcript.jsonl',
-      'transcript.srt',
-      'transcript.vtt',
-      'video/',
-    ]);
+    expect([...byPath.keys()].sort()).toEqual([...AUDIO_TEXT_FILES, 'video/'].sort());
     expect(byPath.get('audio.wav')).toMatchObject({
       kind: 'audio',
       userId: 0,

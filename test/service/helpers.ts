@@ -11,6 +11,7 @@ import { sleep } from '../media/helpers.js';
 import { signedHeaders } from '../webhook/helpers.js';
 
 export {
+  AUDIO_TEXT_FILES,
   expectManifestFiles,
   L16_MONO_16K_HEADER,
   parseWav as parseWavHeader,
@@ -33,15 +34,6 @@ export const TSX_LOADER = pathToFileURL(join(REPO_ROOT, 'node_modules', 'tsx', '
 
 export { WAV_HEADER_BYTES } from '../../src/media/WavWriter.js';
 
-/** The files of a recording of audio, transcripts and chat. */
-export const AUDIO_TEXT_FILES = [
-  'audio.wav',
-  'chat.jsonl',
-  'events.jsonl',
-  'transcript.jsonl',
-  'transcript.srt',
-  'transcript.vtt',
-] as const;
 /** User id of participant 0; participant i is FIRST_USER_ID + i. */
 export { FIRST_USER_ID } from '../../src/simulator/content/scenario.js';
 
