@@ -11,7 +11,7 @@ import { DEFAULT_MAX_CONCURRENT_HANDSHAKES } from '../client/handshakeGate.js';
 import type { StreamSnapshot } from '../manager/StreamManager.js';
 import type { RecordingManifest } from '../media/manifest.js';
 import { StopReason } from '../protocol/enums.js';
-import type { ServiceConfig } from '../service/config.js';
+import { DEFAULT_HTTP_LIMITS, DEFAULT_RETENTION, type ServiceConfig } from '../service/config.js';
 import { createLogger } from '../service/logger.js';
 import { RtmsService } from '../service/Service.js';
 import { parseDurationMs, parseFault, type ScheduledFault } from '../simulator/faults.js';
@@ -116,6 +116,9 @@ async function runDemo(flags: DemoFlags): Promise<number> {
     allowLoopback: true,
     maxConcurrentHandshakes: DEFAULT_MAX_CONCURRENT_HANDSHAKES,
     adminToken: undefined,
+    trustProxy: false,
+    http: { ...DEFAULT_HTTP_LIMITS },
+    retention: { ...DEFAULT_RETENTION },
     logLevel: flags.verbose ? 'info' : 'error',
     app,
     videoSdk: undefined,

@@ -60,6 +60,11 @@ export interface RecorderHandle extends AsyncDisposable {
    */
   drops(): Record<DropSink, number>;
   /**
+   * Resolves once the recording of `streamId` that is being finalized, if any, is done (at once when
+   * there is none): what to wait for before touching the stream's folder.
+   */
+  settled(streamId: string): Promise<void>;
+  /**
    * Detaches from the manager, finalizes every recording in progress (`endReason` `recorder-closed`)
    * and waits for every finalization, including ones already under way. Idempotent.
    */
@@ -221,7 +226,10 @@ export function attachRecorder(manager: RecorderSource, options: RecorderOptions
   return {
     recordings: () => [...live.values()].map(({ recording }) => recording),
     drops,
+    settled: (streamId) => (finishing.get(streamId) ?? Promise.resolve()).then(noop, noop),
     close,
     [Symbol.asyncDispose]: close,
   };
 }
+
+function noop(): void {}

@@ -3,19 +3,26 @@
  * registry so a restart resumes what was live.
  */
 import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { SIGNALING_WINDOW_MS } from '../client/options.js';
 import { StreamManager, type StreamRef } from '../manager/StreamManager.js';
+import { probeWritable } from '../media/folders.js';
 import type { RecordingManifest } from '../media/manifest.js';
+import { RECORDINGS_DIR } from '../media/paths.js';
 import { attachRecorder, type RecorderHandle, repairRecordings } from '../media/Recorder.js';
+import { StopReason } from '../protocol/enums.js';
 import { RTMS_ERROR_CODES, RtmsError } from '../protocol/errors.js';
 import { openStore } from '../store/index.js';
 import type { Store } from '../store/Store.js';
 import type { WebhookEvent } from '../webhook/events.js';
 import { WebhookReceiver } from '../webhook/receiver.js';
 import type { ServiceConfig } from './config.js';
+import type { ConnectionLimit } from './connectionLimit.js';
+import { Housekeeping } from './housekeeping.js';
 import { createLogger } from './logger.js';
 import { ServiceMetrics } from './metrics.js';
+import { ReadinessCheck } from './readiness.js';
 import { buildServer, type ServiceServer } from './server.js';
 
 /** How often live streams are marked alive in the registry, so a restart knows if they are still in Zoom's window. */
@@ -35,7 +42,9 @@ export class RtmsService implements AsyncDisposable {
   readonly store: Store;
   readonly metrics: ServiceMetrics;
   readonly recorder: RecorderHandle;
-  private readonly app: ServiceServer;
+  readonly readiness: ReadinessCheck;
+  readonly housekeeping: Housekeeping;
+  private readonly app: ServiceServer['app'];
   private readonly heartbeat: NodeJS.Timeout;
   private readonly now: () => number;
   private shuttingDown: Promise<void> | undefined;
@@ -49,7 +58,9 @@ export class RtmsService implements AsyncDisposable {
     store: Store;
     metrics: ServiceMetrics;
     recorder: RecorderHandle;
-    app: ServiceServer;
+    readiness: ReadinessCheck;
+    housekeeping: Housekeeping;
+    app: ServiceServer['app'];
     now: () => number;
   }) {
     this.config = parts.config;
@@ -58,6 +69,8 @@ export class RtmsService implements AsyncDisposable {
     this.store = parts.store;
     this.metrics = parts.metrics;
     this.recorder = parts.recorder;
+    this.readiness = parts.readiness;
+    this.housekeeping = parts.housekeeping;
     this.app = parts.app;
     this.now = parts.now;
     this.heartbeat = setInterval(() => void this.beat(), REGISTRY_HEARTBEAT_MS);
@@ -75,6 +88,19 @@ export class RtmsService implements AsyncDisposable {
         {
           cause,
           fix: 'point RTMSKIT_DATA_DIR (or --data-dir) at a writable folder',
+        },
+      );
+    });
+    const recordingsDir = join(config.dataDir, RECORDINGS_DIR);
+    await probeWritable(recordingsDir).catch((cause: unknown) => {
+      throw new RtmsError(
+        RTMS_ERROR_CODES.CONFIG_INVALID,
+        `recordings cannot be written to ${recordingsDir}: ${(cause as Error).message}`,
+        {
+          cause,
+          fix:
+            `make ${recordingsDir} a folder this process can write to, or point RTMSKIT_DATA_DIR ` +
+            '(or --data-dir) at one: no stream is connected without a place to record it',
         },
       );
     });
@@ -103,13 +129,41 @@ export class RtmsService implements AsyncDisposable {
       ledger: store,
       maxConcurrentHandshakes: config.maxConcurrentHandshakes,
     });
+    let readiness: ReadinessCheck | undefined;
     const recorder = attachRecorder(manager, {
       dataDir: config.dataDir,
       audioLayout: config.audioLayout,
-      onError: (err, ref) => logger.error({ err, stream: ref.streamId }, 'recording write failed'),
+      onError: (err, ref) => {
+        readiness?.sinkFailed(`stream ${ref.streamId}: ${err.message}`);
+        logger.error({ err, stream: ref.streamId }, 'recording write failed');
+      },
       ...(options.onRecordingFinalized ? { onFinalized: options.onRecordingFinalized } : {}),
     });
-    const metrics = new ServiceMetrics(manager, { drops: () => recorder.drops() });
+    readiness = new ReadinessCheck({
+      store,
+      recordingsDir,
+      sinkDrops: () => Object.values(recorder.drops()).reduce((a, b) => a + b, 0),
+      now,
+      onChange: (ready) => {
+        if (ready.ok) logger.info('ready again');
+        else logger.warn({ reason: ready.reason, detail: ready.detail }, 'not ready');
+      },
+    });
+    let connections: ConnectionLimit | undefined;
+    const metrics = new ServiceMetrics(manager, {
+      drops: () => recorder.drops(),
+      http: () => connections?.counters ?? { open: 0, evicted: 0 },
+    });
+    const housekeeping = new Housekeeping({
+      dataDir: config.dataDir,
+      retention: config.retention,
+      store,
+      logger,
+      metrics,
+      liveStreamIds: () => manager.streams().map((s) => s.streamId),
+      recordingSettled: (streamId) => recorder.settled(streamId),
+      now,
+    });
     let service: RtmsService | undefined;
     const onEvent = (event: WebhookEvent) => {
       manager.handleWebhook(event).then(
@@ -117,10 +171,33 @@ export class RtmsService implements AsyncDisposable {
         (err: unknown) => logger.error({ err, event: event.event }, 'webhook event failed'),
       );
     };
-    const app = await buildServer({ config, logger, receiver, manager, store, metrics, onEvent });
-    service = new RtmsService({ config, logger, manager, store, metrics, recorder, app, now });
+    const server = await buildServer({
+      config,
+      logger,
+      receiver,
+      manager,
+      store,
+      metrics,
+      readiness,
+      onEvent,
+    });
+    connections = server.connections;
+    const { app } = server;
+    service = new RtmsService({
+      config,
+      logger,
+      manager,
+      store,
+      metrics,
+      recorder,
+      readiness,
+      housekeeping,
+      app,
+      now,
+    });
     service.watchStreams();
     await service.resumeStreams();
+    await housekeeping.start();
     const address = await app.listen({ port: config.port, host: config.host });
     service.url = address;
     logger.info(
@@ -135,6 +212,19 @@ export class RtmsService implements AsyncDisposable {
       { event: event.event, stream: 'streamId' in event ? event.streamId : undefined, outcome },
       'webhook handled',
     );
+    // Zoom may revoke a stream this process does not hold (it ended, or ran before a restart).
+    if (
+      event.kind === 'stopped' &&
+      event.stopReason === StopReason.STREAM_REVOKED &&
+      outcome !== 'duplicate'
+    ) {
+      void this.housekeeping.revoke({
+        streamId: event.streamId,
+        product: event.product,
+        instanceId: event.instanceId,
+        meetingId: event.meetingId,
+      });
+    }
     if (event.kind !== 'started' || (outcome !== 'connecting' && outcome !== 'failover')) return;
     const t = this.now();
     void this.store
@@ -176,6 +266,7 @@ export class RtmsService implements AsyncDisposable {
           { stream: ref.streamId, reason: closed.reason, stopReason: closed.stopReason },
           'stream ended',
         );
+      if (closed.stopReason === StopReason.STREAM_REVOKED) void this.housekeeping.revoke(ref);
       // A stream dropped by our own shutdown is still live at Zoom: leave it active so a restart resumes it.
       if (this.shuttingDown) return;
       const state = closed.reason === 'lost' ? 'lost' : closed.reason === 'failed' ? 'failed' : 'stopped';
@@ -230,6 +321,7 @@ export class RtmsService implements AsyncDisposable {
         await this.app.close();
         await this.manager.close();
         await this.recorder.close();
+        await this.housekeeping.close();
         await this.store.close();
         this.logger.info('rtmskit service stopped');
       })();

@@ -3,6 +3,7 @@
  * then passed down. Nothing below this layer reads `process.env`.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
@@ -15,6 +16,61 @@ export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_WEBHOOK_PATH = '/webhook';
 export const DEFAULT_DATA_DIR = './data';
 export const DEFAULT_MEDIA: readonly MediaKind[] = ['audio', 'transcript', 'chat'];
+/** Ended stream records and recordings are kept this many days by default. */
+export const DEFAULT_RETENTION_DAYS = 30;
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Bounds of the HTTP server, so that slow or idle clients cannot hold sockets (and file descriptors) for
+ * long. Zoom expects its 200 within 3 s and sends bodies under 256 KiB, so a legitimate request is read
+ * in well under a second.
+ */
+export interface HttpLimits {
+  /** Time to receive a request's headers. */
+  headersTimeoutMs: number;
+  /** Time to receive a whole request, headers and body. */
+  requestTimeoutMs: number;
+  /** How long an idle keep-alive connection stays open after its last response. */
+  keepAliveTimeoutMs: number;
+  /** A connection with no traffic at all for this long is closed (long responses must send something). */
+  idleTimeoutMs: number;
+  /** Connections open at once; past it the oldest connections not in the middle of a response are closed. */
+  maxConnections: number;
+  /** Requests one keep-alive connection may carry before the server closes it. */
+  maxRequestsPerConnection: number;
+}
+
+/** See {@link HttpLimits}. */
+export const DEFAULT_HTTP_LIMITS: Readonly<HttpLimits> = {
+  headersTimeoutMs: 5_000,
+  requestTimeoutMs: 5_000,
+  keepAliveTimeoutMs: 5_000,
+  idleTimeoutMs: 30_000,
+  maxConnections: 1_000,
+  maxRequestsPerConnection: 100,
+};
+
+/**
+ * Which peers may set `X-Forwarded-For` and friends: `false` (none, the default), `true` (any: only
+ * behind a proxy that overwrites them), a hop count, or a list of addresses, CIDR ranges and the names
+ * `loopback`, `linklocal`, `uniquelocal`. It changes the client address in logs; it never opens the
+ * admin routes.
+ */
+export type TrustProxy = boolean | number | string[];
+
+/** How long ended streams are remembered. `undefined` keeps them forever. */
+export interface RetentionConfig {
+  /** Ended stream records in the store. */
+  streamsMs: number | undefined;
+  /** Recording folders of ended streams. */
+  recordingsMs: number | undefined;
+}
+
+/** {@link DEFAULT_RETENTION_DAYS} for both. */
+export const DEFAULT_RETENTION: Readonly<RetentionConfig> = {
+  streamsMs: DEFAULT_RETENTION_DAYS * DAY_MS,
+  recordingsMs: DEFAULT_RETENTION_DAYS * DAY_MS,
+};
 
 export interface AppCredentials {
   clientId: string;
@@ -37,6 +93,10 @@ export interface ServiceConfig {
   /** Sockets of all streams that may handshake at once. */
   maxConcurrentHandshakes: number;
   adminToken: string | undefined;
+  /** Proxies whose forwarding headers are believed, for client addresses in logs. */
+  trustProxy: TrustProxy;
+  http: HttpLimits;
+  retention: RetentionConfig;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** General app: meetings, webinars, Contact Center. */
   app: AppCredentials;
@@ -94,7 +154,27 @@ export const SETTINGS = [
     names: ['RTMSKIT_MAX_HANDSHAKES'],
     about: `sockets that may handshake at once when many streams start (default ${DEFAULT_MAX_CONCURRENT_HANDSHAKES})`,
   },
-  { names: ['RTMSKIT_ADMIN_TOKEN'], about: 'bearer token for /api and /metrics when not bound to loopback' },
+  {
+    names: ['RTMSKIT_ADMIN_TOKEN'],
+    about: 'bearer token for /api and /metrics from anywhere but this machine directly (tunnels, proxies)',
+  },
+  {
+    names: ['RTMSKIT_TRUST_PROXY'],
+    about:
+      'proxies whose X-Forwarded-For is believed: false (default), true, a hop count, or addresses/CIDRs',
+  },
+  {
+    names: ['RTMSKIT_MAX_CONNECTIONS'],
+    about: `HTTP connections open at once; past it the oldest idle or slow ones are closed (default ${DEFAULT_HTTP_LIMITS.maxConnections})`,
+  },
+  {
+    names: ['RTMSKIT_RETENTION_DAYS'],
+    about: `days ended streams and their recordings are kept; 0 keeps them forever (default ${DEFAULT_RETENTION_DAYS})`,
+  },
+  {
+    names: ['RTMSKIT_RECORDING_RETENTION_DAYS'],
+    about: 'days recordings of ended streams are kept, if not RTMSKIT_RETENTION_DAYS; 0 keeps them forever',
+  },
   { names: ['RTMSKIT_LOG_LEVEL'], about: 'fatal, error, warn, info (default), debug, trace or silent' },
 ] as const;
 
@@ -144,7 +224,44 @@ const schema = z.object({
   allowedHosts: z.array(z.string().regex(/^(\*\.)?[a-z0-9.-]+$/i, 'must be a host name or *.domain')).min(1),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   maxConcurrentHandshakes: z.coerce.number().int().min(1, 'RTMSKIT_MAX_HANDSHAKES must be at least 1'),
+  maxConnections: z.coerce
+    .number()
+    .int('RTMSKIT_MAX_CONNECTIONS must be a whole number')
+    .min(10, 'RTMSKIT_MAX_CONNECTIONS must be at least 10'),
+  retentionDays: z.coerce.number().min(0, 'RTMSKIT_RETENTION_DAYS must be 0 (keep) or a number of days'),
+  recordingRetentionDays: z.coerce
+    .number()
+    .min(0, 'RTMSKIT_RECORDING_RETENTION_DAYS must be 0 (keep) or a number of days'),
 });
+
+/** Proxy names `proxy-addr` (Fastify's `trustProxy`) knows besides addresses. */
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** Parses RTMSKIT_TRUST_PROXY; a problem is returned as text. */
+function parseTrustProxy(value: string | undefined): TrustProxy | string {
+  if (value === undefined) return false;
+  const lower = value.toLowerCase();
+  if (['0', 'false', 'no', 'off'].includes(lower)) return false;
+  if (['true', 'yes', 'on'].includes(lower)) return true;
+  if (/^[1-9]\d{0,2}$/.test(value)) return Number(value);
+  const entries = list(value) ?? [];
+  const bad = entries.filter((entry) => {
+    if (PROXY_NAMES.has(entry)) return false;
+    const [address = '', bits, ...rest] = entry.split('/');
+    const family = isIP(address);
+    if (family === 0 || rest.length > 0) return true;
+    return bits !== undefined && !(/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
+  });
+  if (entries.length === 0 || bad.length > 0) {
+    return `RTMSKIT_TRUST_PROXY: ${JSON.stringify(bad.join(',') || value)} is not false, true, a hop count, an address, a CIDR range or one of ${[...PROXY_NAMES].join(', ')}`;
+  }
+  return entries;
+}
+
+/** Days as milliseconds; 0 means "keep forever". */
+function retentionMs(days: number): number | undefined {
+  return days === 0 ? undefined : days * DAY_MS;
+}
 
 /** Reads a `.env` file: values never override the real environment. Missing file → empty. */
 export function readEnvFile(path: string): Record<string, string> {
@@ -184,6 +301,10 @@ export function loadConfig(
     allowedHosts: list(get('RTMSKIT_ALLOWED_HOSTS')) ?? ['*.zoom.us'],
     logLevel: flags.logLevel ?? get('RTMSKIT_LOG_LEVEL') ?? 'info',
     maxConcurrentHandshakes: get('RTMSKIT_MAX_HANDSHAKES') ?? DEFAULT_MAX_CONCURRENT_HANDSHAKES,
+    maxConnections: get('RTMSKIT_MAX_CONNECTIONS') ?? DEFAULT_HTTP_LIMITS.maxConnections,
+    retentionDays: get('RTMSKIT_RETENTION_DAYS') ?? DEFAULT_RETENTION_DAYS,
+    recordingRetentionDays:
+      get('RTMSKIT_RECORDING_RETENTION_DAYS') ?? get('RTMSKIT_RETENTION_DAYS') ?? DEFAULT_RETENTION_DAYS,
   };
   const parsed = schema.safeParse(raw);
   const problems: string[] = [];
@@ -191,6 +312,8 @@ export function loadConfig(
     for (const issue of parsed.error.issues)
       problems.push(`${issue.path.join('.') || 'config'}: ${issue.message}`);
   }
+  const trustProxy = parseTrustProxy(get('RTMSKIT_TRUST_PROXY'));
+  if (typeof trustProxy === 'string') problems.push(trustProxy);
 
   const insecureSkipVerify = flags.insecureSkipVerify ?? false;
   const clientId = get('ZOOM_CLIENT_ID', 'ZM_CLIENT_ID', 'ZM_RTMS_CLIENT');
@@ -235,6 +358,12 @@ export function loadConfig(
     allowLoopback: truthy(get('RTMSKIT_ALLOW_LOOPBACK')),
     maxConcurrentHandshakes: ok.maxConcurrentHandshakes,
     adminToken: get('RTMSKIT_ADMIN_TOKEN'),
+    trustProxy: trustProxy as TrustProxy,
+    http: { ...DEFAULT_HTTP_LIMITS, maxConnections: ok.maxConnections },
+    retention: {
+      streamsMs: retentionMs(ok.retentionDays),
+      recordingsMs: retentionMs(ok.recordingRetentionDays),
+    },
     logLevel: ok.logLevel,
     app: { clientId: clientId!, clientSecret: clientSecret!, secretToken: secretToken ?? '' },
     videoSdk:
@@ -252,7 +381,18 @@ export function loadConfig(
   };
 }
 
-/** True for addresses only this machine can reach. */
+/**
+ * True for a host only this machine can reach: `localhost`, an IPv4 address in 127.0.0.0/8, `::1`, or an
+ * IPv4-mapped loopback address (`::ffff:127.0.0.1`). Brackets around IPv6 are allowed. A name that only
+ * starts like one (`127.0.0.1.evil.example`) is not loopback.
+ */
 export function isLoopbackHost(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+  const bare = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+  const name = bare.toLowerCase();
+  if (name === 'localhost') return true;
+  if (isIP(name) === 4) return name.startsWith('127.');
+  if (isIP(name) !== 6) return false;
+  if (name === '::1' || name === '0:0:0:0:0:0:0:1') return true;
+  const mapped = /^(?:0{0,4}:){0,5}:?ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(name)?.[1];
+  return mapped !== undefined && isIP(mapped) === 4 && mapped.startsWith('127.');
 }

@@ -4,12 +4,30 @@
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { StreamManager, StreamSnapshot } from '../manager/StreamManager.js';
+import type { RemovedRecording } from '../media/retention.js';
 import { MEDIA_KINDS, type MediaKind } from '../protocol/enums.js';
+import { CONCURRENCY_EVENTS, parseLifecycleEventName, URL_VALIDATION_EVENT } from '../protocol/products.js';
 import type { WebhookResult } from '../webhook/receiver.js';
+import type { ConnectionLimitCounters } from './connectionLimit.js';
 
-export interface SinkCounters {
+const CONCURRENCY_EVENT_NAMES: ReadonlySet<string> = new Set(Object.values(CONCURRENCY_EVENTS));
+
+/**
+ * The `event` label of a webhook metric: Zoom's RTMS event names as they are, `other` for any other
+ * name and `none` when there was none. Labels are never taken from a request as such: a signed body can
+ * still name any event, and one long name would make a `/metrics` line as long.
+ */
+export function webhookEventLabel(name: string | undefined): string {
+  if (name === undefined) return 'none';
+  if (name === URL_VALIDATION_EVENT || CONCURRENCY_EVENT_NAMES.has(name)) return name;
+  return parseLifecycleEventName(name) === undefined ? 'other' : name;
+}
+
+export interface MetricSources {
   /** Bytes or items dropped by full sink buffers, per sink. */
   drops(): Record<string, number>;
+  /** The HTTP server's connection counts. */
+  http?: () => ConnectionLimitCounters;
 }
 
 export class ServiceMetrics {
@@ -18,13 +36,16 @@ export class ServiceMetrics {
   private readonly deduplicated: Counter;
   private readonly reconnects: Counter<'scope' | 'trigger'>;
   private readonly ackSeconds: Histogram;
+  private readonly retention: Counter<'what'>;
+  private readonly revocations: Counter;
+  private readonly revokedFiles: Counter;
   /** Totals of streams that are gone, so media counters never go backwards. */
   private readonly retired = { frames: zeros(), bytes: zeros() };
   private readonly reported = { frames: zeros(), bytes: zeros() };
   /** Brings the media and sink counters up to date; run at every scrape. */
   private readonly refresh: () => void;
 
-  constructor(manager: StreamManager, sinks?: SinkCounters) {
+  constructor(manager: StreamManager, sources?: MetricSources) {
     const registry = this.registry;
     this.webhooks = new Counter({
       name: 'rtmskit_webhooks_total',
@@ -45,10 +66,41 @@ export class ServiceMetrics {
     });
     this.ackSeconds = new Histogram({
       name: 'rtmskit_webhook_ack_seconds',
-      help: 'Time from a webhook request to its answer',
+      help: 'Time from a webhook request’s arrival (headers read) to its answer handed to the socket',
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 3],
       registers: [registry],
     });
+    this.retention = new Counter({
+      name: 'rtmskit_retention_deleted_total',
+      help: 'Ended stream records and recording folders deleted by the retention sweep',
+      labelNames: ['what'],
+      registers: [registry],
+    });
+    this.revocations = new Counter({
+      name: 'rtmskit_streams_revoked_total',
+      help: 'Streams Zoom revoked (stop reason STREAM_REVOKED) whose recordings were deleted',
+      registers: [registry],
+    });
+    this.revokedFiles = new Counter({
+      name: 'rtmskit_revoked_files_deleted_total',
+      help: 'Files deleted because their stream was revoked',
+      registers: [registry],
+    });
+    const http = sources?.http;
+    new Gauge({
+      name: 'rtmskit_http_connections',
+      help: 'HTTP connections open now',
+      registers: [registry],
+      collect() {
+        this.set(http?.().open ?? 0);
+      },
+    });
+    const evicted = new Counter({
+      name: 'rtmskit_http_connections_evicted_total',
+      help: 'HTTP connections closed because the connection limit (RTMSKIT_MAX_CONNECTIONS) was reached',
+      registers: [registry],
+    });
+    let evictedReported = 0;
     const snapshots = () => manager.streams();
     new Gauge({
       name: 'rtmskit_streams',
@@ -117,7 +169,10 @@ export class ServiceMetrics {
         this.reported.frames[kind] = Math.max(this.reported.frames[kind], totals.frames[kind]);
         this.reported.bytes[kind] = Math.max(this.reported.bytes[kind], totals.bytes[kind]);
       }
-      for (const [sink, value] of Object.entries(sinks?.drops() ?? {})) {
+      const evictedNow = http?.().evicted ?? 0;
+      if (evictedNow > evictedReported) evicted.inc(evictedNow - evictedReported);
+      evictedReported = Math.max(evictedReported, evictedNow);
+      for (const [sink, value] of Object.entries(sources?.drops() ?? {})) {
         const delta = value - (dropsReported[sink] ?? 0);
         if (delta > 0) drops.inc({ sink }, delta);
         dropsReported[sink] = Math.max(dropsReported[sink] ?? 0, value);
@@ -141,8 +196,24 @@ export class ServiceMetrics {
 
   /** A webhook was answered. */
   webhook(result: WebhookResult, latencyMs: number): void {
-    this.webhooks.inc({ event: result.eventName ?? 'unknown', result: `${result.outcome}-${result.status}` });
+    this.webhooks.inc({
+      event: webhookEventLabel(result.eventName),
+      result: `${result.outcome}-${result.status}`,
+    });
     this.ackSeconds.observe(latencyMs / 1000);
+  }
+
+  /** A retention sweep deleted these. */
+  retained(streamRecords: number, recordings: number): void {
+    if (streamRecords > 0) this.retention.inc({ what: 'stream_records' }, streamRecords);
+    if (recordings > 0) this.retention.inc({ what: 'recordings' }, recordings);
+  }
+
+  /** A revoked stream's recordings were deleted. */
+  revoked(removed: readonly RemovedRecording[]): void {
+    this.revocations.inc();
+    const files = removed.reduce((n, r) => n + r.files, 0);
+    if (files > 0) this.revokedFiles.inc(files);
   }
 
   /** The text of `/metrics`. */

@@ -1,15 +1,28 @@
 /**
- * The HTTP surface: the webhook endpoint, health and readiness, Prometheus metrics and the stream API.
+ * The HTTP surface: the webhook endpoint, health and readiness, Prometheus metrics and the stream API,
+ * with the bounds that keep slow or idle clients from holding the server.
  */
-import Fastify, { type FastifyReply, type FastifyRequest, LogController } from 'fastify';
+import Fastify, { LogController } from 'fastify';
 import type { Logger } from 'pino';
 import type { StreamManager } from '../manager/StreamManager.js';
 import type { Store } from '../store/Store.js';
 import { rtmsWebhookPlugin } from '../webhook/adapters/fastify.js';
 import type { WebhookEvent } from '../webhook/events.js';
 import type { WebhookReceiver, WebhookResult } from '../webhook/receiver.js';
-import { isLoopbackHost, type ServiceConfig } from './config.js';
+import { adminGuard } from './adminGuard.js';
+import type { ServiceConfig, TrustProxy } from './config.js';
+import { ConnectionLimit } from './connectionLimit.js';
 import type { ServiceMetrics } from './metrics.js';
+import type { ReadinessCheck } from './readiness.js';
+
+/**
+ * How often Node checks every connection against the header and request timeouts. Node's default
+ * (30 s) would let a slow client keep its socket for up to 30 s past the timeout.
+ */
+export const CONNECTIONS_CHECK_INTERVAL_MS = 1_000;
+
+/** Longest event name written to a log line as it came. */
+const LOGGED_EVENT_NAME_CHARS = 80;
 
 export interface ServerDeps {
   config: ServiceConfig;
@@ -18,17 +31,37 @@ export interface ServerDeps {
   manager: StreamManager;
   store: Store;
   metrics: ServiceMetrics;
+  readiness: ReadinessCheck;
   onEvent: (event: WebhookEvent) => void;
 }
 
-/** Builds the Fastify app (not listening yet). */
+/** Builds the Fastify app (not listening yet) and the cap on its connections. */
 export async function buildServer(deps: ServerDeps) {
-  const { config, logger, manager, store, metrics } = deps;
+  const { config, logger, manager, store, metrics, readiness } = deps;
+  const limits = config.http;
   // Webhooks are logged once each, with their outcome; Fastify's per-request lines would double them.
   const app = Fastify({
     loggerInstance: logger,
     logController: new LogController({ disableRequestLogging: true }),
-    trustProxy: true,
+    trustProxy: fastifyTrustProxy(config.trustProxy),
+    bodyLimit: deps.receiver.maxBodyBytes,
+    connectionTimeout: limits.idleTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    maxRequestsPerSocket: limits.maxRequestsPerConnection,
+    http: {
+      headersTimeout: limits.headersTimeoutMs,
+      connectionsCheckingInterval: CONNECTIONS_CHECK_INTERVAL_MS,
+    },
+  });
+  const connections = new ConnectionLimit(app.server, {
+    maxConnections: limits.maxConnections,
+    onLimit: ({ open, closed, maxConnections }) =>
+      logger.warn(
+        { open, closed, maxConnections },
+        `HTTP connection limit reached: closed the ${closed} oldest idle or slow connection(s); ` +
+          'raise RTMSKIT_MAX_CONNECTIONS if this is real traffic',
+      ),
   });
 
   await app.register(rtmsWebhookPlugin, {
@@ -37,7 +70,11 @@ export async function buildServer(deps: ServerDeps) {
     onEvent: deps.onEvent,
     onResult: (result: WebhookResult, latencyMs: number) => {
       metrics.webhook(result, latencyMs);
-      const line = { event: result.eventName, outcome: result.outcome, status: result.status };
+      const line = {
+        event: result.eventName?.slice(0, LOGGED_EVENT_NAME_CHARS),
+        outcome: result.outcome,
+        status: result.status,
+      };
       if (result.outcome === 'rejected')
         logger.warn({ ...line, reason: result.error?.message }, 'webhook rejected');
       else logger.info(line, 'webhook');
@@ -47,15 +84,11 @@ export async function buildServer(deps: ServerDeps) {
 
   app.get('/healthz', async () => ({ ok: true }));
   app.get('/readyz', async (_req, reply) => {
-    try {
-      await store.ping();
-      return { ok: true, store: store.kind };
-    } catch (err) {
-      return reply.code(503).send({ ok: false, store: store.kind, error: (err as Error).message });
-    }
+    const ready = await readiness.check();
+    return ready.ok ? { ok: true } : reply.code(503).send({ ok: false, reason: ready.reason });
   });
 
-  const admin = adminGuard(config);
+  const admin = adminGuard(config.adminToken);
   app.get('/metrics', { preHandler: admin }, async (_req, reply) => {
     const text = await metrics.text();
     return reply.type(metrics.contentType).send(text);
@@ -65,36 +98,18 @@ export async function buildServer(deps: ServerDeps) {
     const recent = await store.listStreams({ limit: 100 });
     return { live, recent };
   });
-  return app;
+  app.get('/api/revocations', { preHandler: admin }, async () => ({
+    revocations: await store.listTombstones({ limit: 100 }),
+  }));
+  return { app, connections };
 }
 
-/** Admin routes need the bearer token, unless the server only listens on loopback. */
-function adminGuard(config: ServiceConfig) {
-  const open = isLoopbackHost(config.host);
-  const expected = config.adminToken;
-  return async (request: FastifyRequest, reply: FastifyReply) => {
-    if (open) return;
-    if (!expected) {
-      return reply.code(403).send({
-        error: 'ADMIN_DISABLED',
-        message: 'admin routes are off when bound to a public address without a token',
-        fix: 'set RTMSKIT_ADMIN_TOKEN and send Authorization: Bearer <token>',
-      });
-    }
-    const header = request.headers.authorization ?? '';
-    if (!constantTimeEqual(header, `Bearer ${expected}`)) {
-      return reply.code(401).send({ error: 'UNAUTHORIZED', message: 'missing or wrong bearer token' });
-    }
-  };
+/** Fastify's form of the trust-proxy setting; a hop count trusts that many proxies nearest the socket. */
+function fastifyTrustProxy(
+  trust: TrustProxy,
+): boolean | string[] | ((address: string, hop: number) => boolean) {
+  return typeof trust === 'number' ? (_address, hop) => hop < trust : trust;
 }
 
-function constantTimeEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  let diff = x.length ^ y.length;
-  for (let i = 0; i < Math.max(x.length, y.length); i++) diff |= (x[i] ?? 0) ^ (y[i] ?? 0);
-  return diff === 0;
-}
-
-/** The service's Fastify app. */
+/** The service's HTTP server. */
 export type ServiceServer = Awaited<ReturnType<typeof buildServer>>;

@@ -11,6 +11,7 @@ import type {
   Store,
   StreamRecord,
   StreamRecordPatch,
+  Tombstone,
 } from './Store.js';
 
 /** Options of {@link MemoryStore}. */
@@ -26,6 +27,7 @@ export class MemoryStore implements Store, AsyncDisposable {
   /** Delivery key → expiry. Map order is claim order, which lets `claim` drop expired keys cheaply. */
   private readonly deliveries = new Map<string, number>();
   private readonly streams = new Map<string, StreamRecord>();
+  private readonly tombstones = new Map<string, Tombstone>();
   private readonly now: () => number;
   private closed = false;
 
@@ -112,6 +114,26 @@ export class MemoryStore implements Store, AsyncDisposable {
     return { deliveries, streams };
   }
 
+  async putTombstone(tombstone: Tombstone): Promise<void> {
+    this.assertOpen();
+    this.tombstones.set(tombstone.streamId, copyTombstone(tombstone));
+  }
+
+  async getTombstone(streamId: string): Promise<Tombstone | undefined> {
+    this.assertOpen();
+    const tombstone = this.tombstones.get(streamId);
+    return tombstone === undefined ? undefined : copyTombstone(tombstone);
+  }
+
+  async listTombstones(options: ListStreamsOptions = {}): Promise<Tombstone[]> {
+    this.assertOpen();
+    const limit = checkLimit(options.limit);
+    const sorted = [...this.tombstones.values()].sort(
+      (a, b) => b.revokedAt - a.revokedAt || (a.streamId < b.streamId ? 1 : -1),
+    );
+    return (limit === undefined ? sorted : sorted.slice(0, limit)).map(copyTombstone);
+  }
+
   async ping(): Promise<void> {
     this.assertOpen();
   }
@@ -135,6 +157,10 @@ export class MemoryStore implements Store, AsyncDisposable {
       this.deliveries.delete(key);
     }
   }
+}
+
+function copyTombstone(tombstone: Tombstone): Tombstone {
+  return { ...tombstone, deleted: tombstone.deleted.map((d) => ({ ...d })) };
 }
 
 function copy(record: StreamRecord): StreamRecord {

@@ -18,6 +18,7 @@ import type {
   StreamRecord,
   StreamRecordPatch,
   StreamRecordState,
+  Tombstone,
 } from './Store.js';
 
 /**
@@ -62,6 +63,15 @@ interface StreamRow {
   last_started_event_ts: number;
 }
 
+interface TombstoneRow {
+  stream_id: string;
+  product: string;
+  instance_id: string;
+  meeting_id: string | null;
+  revoked_at: number;
+  deleted: string;
+}
+
 type StreamParams = {
   [K in keyof Omit<StreamRow, 'stream_id'>]: StreamRow[K] | null;
 } & { stream_id: string };
@@ -75,6 +85,8 @@ interface ClaimParams {
 const STREAM_COLUMNS =
   'stream_id, product, instance_id, meeting_id, server_urls, state, started_at, updated_at, ended_at, ' +
   'stop_reason, recording_dir, last_started_event_ts';
+
+const TOMBSTONE_COLUMNS = 'stream_id, product, instance_id, meeting_id, revoked_at, deleted';
 
 /** Every statement, prepared once when the store opens. */
 function prepareStatements(db: Database.Database) {
@@ -119,6 +131,16 @@ function prepareStatements(db: Database.Database) {
     pruneDeliveries: db.prepare<[number]>('DELETE FROM deliveries WHERE expires_at <= ?'),
     pruneStreams: db.prepare<[number]>(
       `DELETE FROM streams WHERE state <> 'active' AND COALESCE(ended_at, updated_at) < ?`,
+    ),
+    putTombstone: db.prepare<TombstoneRow>(
+      `INSERT OR REPLACE INTO tombstones (${TOMBSTONE_COLUMNS})
+       VALUES (@stream_id, @product, @instance_id, @meeting_id, @revoked_at, @deleted)`,
+    ),
+    getTombstone: db.prepare<[string], TombstoneRow>(
+      `SELECT ${TOMBSTONE_COLUMNS} FROM tombstones WHERE stream_id = ?`,
+    ),
+    listTombstones: db.prepare<[number], TombstoneRow>(
+      `SELECT ${TOMBSTONE_COLUMNS} FROM tombstones ORDER BY revoked_at DESC, stream_id DESC LIMIT ?`,
     ),
     ping: db.prepare<[]>('SELECT version FROM schema_migrations LIMIT 1'),
   };
@@ -239,6 +261,30 @@ export class SqliteStore implements Store, AsyncDisposable {
     const deliveries = this.statements.pruneDeliveries.run(now).changes;
     const streams = this.statements.pruneStreams.run(cutoff).changes;
     return { deliveries, streams };
+  }
+
+  async putTombstone(tombstone: Tombstone): Promise<void> {
+    this.assertOpen();
+    this.statements.putTombstone.run({
+      stream_id: tombstone.streamId,
+      product: tombstone.product,
+      instance_id: tombstone.instanceId,
+      meeting_id: tombstone.meetingId ?? null,
+      revoked_at: tombstone.revokedAt,
+      deleted: JSON.stringify(tombstone.deleted),
+    });
+  }
+
+  async getTombstone(streamId: string): Promise<Tombstone | undefined> {
+    this.assertOpen();
+    const row = this.statements.getTombstone.get(streamId);
+    return row === undefined ? undefined : tombstoneOf(row);
+  }
+
+  async listTombstones(options: ListStreamsOptions = {}): Promise<Tombstone[]> {
+    this.assertOpen();
+    const limit = checkLimit(options.limit);
+    return this.statements.listTombstones.all(limit ?? -1).map(tombstoneOf);
   }
 
   async ping(): Promise<void> {
@@ -363,6 +409,18 @@ function fromRow(row: StreamRow): StreamRecord {
   if (row.stop_reason !== null) record.stopReason = row.stop_reason;
   if (row.recording_dir !== null) record.recordingDir = row.recording_dir;
   return record;
+}
+
+function tombstoneOf(row: TombstoneRow): Tombstone {
+  const tombstone: Tombstone = {
+    streamId: row.stream_id,
+    product: row.product as Product,
+    instanceId: row.instance_id,
+    revokedAt: row.revoked_at,
+    deleted: JSON.parse(row.deleted) as Tombstone['deleted'],
+  };
+  if (row.meeting_id !== null) tombstone.meetingId = row.meeting_id;
+  return tombstone;
 }
 
 function parseServerUrls(text: string): string[] {

@@ -59,6 +59,28 @@ export interface PruneResult {
   streams: number;
 }
 
+/** One recording folder a revocation deleted. */
+export interface DeletedRecording {
+  /** The folder, relative to the data folder. */
+  path: string;
+  files: number;
+  bytes: number;
+}
+
+/**
+ * What is left of a stream whose assets Zoom asked the app to delete (stop reason STREAM_REVOKED): its
+ * ids, when, and which recording folders were deleted. No content: no names, no text, no media.
+ */
+export interface Tombstone {
+  streamId: string;
+  product: Product;
+  instanceId: string;
+  meetingId?: string;
+  /** Epoch milliseconds. */
+  revokedAt: number;
+  deleted: DeletedRecording[];
+}
+
 /** Ended stream records are kept this long by default (30 days), for `GET /api/streams` and audits. */
 export const STREAM_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
 
@@ -96,6 +118,15 @@ export interface Store extends DeliveryLedger {
    * `endedAt`, were last updated) before `streamsOlderThanMs` ago; resolves the counts deleted.
    */
   prune(options?: PruneOptions): Promise<PruneResult>;
+  /**
+   * Inserts the tombstone of a revoked stream, or replaces the one with the same `streamId`. Tombstones
+   * are the audit trail of deletions: {@link Store.prune} keeps them.
+   */
+  putTombstone(tombstone: Tombstone): Promise<void>;
+  /** The tombstone of `streamId`, if it was revoked. */
+  getTombstone(streamId: string): Promise<Tombstone | undefined>;
+  /** Tombstones, newest `revokedAt` first. */
+  listTombstones(options?: ListStreamsOptions): Promise<Tombstone[]>;
   /** Resolves when the store answers; rejects when it is unreachable or closed (readiness probes). */
   ping(): Promise<void>;
   /** Stops timers and releases the database. Idempotent. */

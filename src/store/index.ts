@@ -12,6 +12,7 @@ export {
   type SqliteStoreOptions,
 } from './SqliteStore.js';
 export {
+  type DeletedRecording,
   type ListStreamsOptions,
   type PruneOptions,
   type PruneResult,
@@ -22,6 +23,7 @@ export {
   type StreamRecord,
   type StreamRecordPatch,
   type StreamRecordState,
+  type Tombstone,
 } from './Store.js';
 
 /** Options of {@link openStore}; each store takes the ones it knows. */

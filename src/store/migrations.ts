@@ -39,6 +39,21 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX streams_started_at ON streams (started_at);
     `,
   },
+  {
+    version: 2,
+    description: 'tombstones of revoked streams',
+    sql: `
+      CREATE TABLE tombstones (
+        stream_id TEXT PRIMARY KEY,
+        product TEXT NOT NULL,
+        instance_id TEXT NOT NULL,
+        meeting_id TEXT,
+        revoked_at INTEGER NOT NULL,
+        deleted TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX tombstones_revoked_at ON tombstones (revoked_at);
+    `,
+  },
 ];
 
 /** The schema version this build writes: the last migration's. */

@@ -7,7 +7,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RTMS_ERROR_CODES, RtmsError } from '../../src/protocol/errors.js';
-import { type ConfigFlags, loadConfig, SETTINGS, type ServiceConfig } from '../../src/service/config.js';
+import {
+  type ConfigFlags,
+  DEFAULT_HTTP_LIMITS,
+  DEFAULT_RETENTION,
+  loadConfig,
+  SETTINGS,
+  type ServiceConfig,
+} from '../../src/service/config.js';
 import { REPO_ROOT } from './helpers.js';
 
 const APP_ENV = {
@@ -183,6 +190,9 @@ describe('defaults', () => {
       allowLoopback: false,
       maxConcurrentHandshakes: 100,
       adminToken: undefined,
+      trustProxy: false,
+      http: { ...DEFAULT_HTTP_LIMITS },
+      retention: { ...DEFAULT_RETENTION },
       logLevel: 'info',
       app: { clientId: 'cfgClientId', clientSecret: 'cfgClientSecret', secretToken: 'cfgSecretToken' },
       videoSdk: undefined,

@@ -190,3 +190,57 @@ export function runCli(args: readonly string[], cwd: string, env: NodeJS.Process
   };
   return { child, stdout: () => out, stderr: () => err, exited: closed.then(() => exited), kill };
 }
+
+/** Log lines of a child (pino JSON), parsed; other lines are skipped. */
+export function logLines(child: CliChild): Record<string, unknown>[] {
+  return child
+    .stdout()
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => {
+      try {
+        return JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        return {};
+      }
+    });
+}
+
+/** The end of a child's output, for assertion messages. */
+export function describeChild(child: CliChild): string {
+  return `stdout:\n${child.stdout().slice(-4000)}\nstderr:\n${child.stderr().slice(-4000)}`;
+}
+
+/**
+ * Runs `rtmskit serve --port <port> …args` in `cwd` and resolves once it answers `/healthz` on
+ * 127.0.0.1; rejects with its output when it exits first.
+ */
+export async function serveChild(
+  options: { cwd: string; env: NodeJS.ProcessEnv; port: number; args?: readonly string[] },
+  timeoutMs = 30_000,
+): Promise<CliChild> {
+  const child = runCli(
+    ['serve', '--port', String(options.port), ...(options.args ?? [])],
+    options.cwd,
+    options.env,
+  );
+  try {
+    await waitFor(
+      async () => {
+        if (child.child.exitCode !== null) throw new Error(`serve exited early\n${describeChild(child)}`);
+        try {
+          return (await fetch(`http://127.0.0.1:${options.port}/healthz`)).status === 200;
+        } catch {
+          return false;
+        }
+      },
+      'rtmskit serve to answer /healthz',
+      timeoutMs,
+      50,
+    );
+  } catch (error) {
+    await child.kill('SIGKILL');
+    throw error;
+  }
+  return child;
+}

@@ -4,7 +4,7 @@
  */
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import type { ServiceConfig } from '../../src/service/config.js';
+import { DEFAULT_HTTP_LIMITS, DEFAULT_RETENTION, type ServiceConfig } from '../../src/service/config.js';
 import { createLogger } from '../../src/service/logger.js';
 
 /** A stream that keeps every chunk written to it. */
@@ -123,6 +123,9 @@ describe('createLogger', () => {
       allowLoopback: false,
       maxConcurrentHandshakes: 100,
       adminToken: SECRETS.adminToken,
+      trustProxy: false,
+      http: { ...DEFAULT_HTTP_LIMITS },
+      retention: { ...DEFAULT_RETENTION },
       logLevel: 'info',
       app: { clientId: 'id', clientSecret: SECRETS.nestedClientSecret, secretToken: SECRETS.secretToken },
       videoSdk: { clientId: 'sdk', clientSecret: SECRETS.sdkSecret, secretToken: SECRETS.nestedSecretToken },

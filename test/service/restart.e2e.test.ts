@@ -14,14 +14,16 @@ import { Simulator, type StreamReport, type WebhookNotice } from '../../src/simu
 import {
   type CliChild,
   childEnv,
+  describeChild,
   freePort,
   getText,
+  logLines,
   metricValue,
   postWebhook,
   readJsonl,
   readWavHeader,
   recordingFolders,
-  runCli,
+  serveChild,
   sleep,
   WAV_HEADER_BYTES,
   waitFor,
@@ -52,25 +54,6 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
 });
 
-/** Log lines of a child (pino JSON), parsed; other lines are skipped. */
-function logLines(child: CliChild): Record<string, unknown>[] {
-  return child
-    .stdout()
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => {
-      try {
-        return JSON.parse(line) as Record<string, unknown>;
-      } catch {
-        return {};
-      }
-    });
-}
-
-function describeChild(child: CliChild): string {
-  return `stdout:\n${child.stdout().slice(-4000)}\nstderr:\n${child.stderr().slice(-4000)}`;
-}
-
 describe('rtmskit serve across SIGKILL and restarts', () => {
   it('leaves a playable WAV, repairs it, resumes the stream, and ignores a late retry', async () => {
     const tmp = await mkdtemp(join(tmpdir(), 'rtmskit-restart-'));
@@ -89,21 +72,8 @@ describe('rtmskit serve across SIGKILL and restarts', () => {
 
     /** `rtmskit serve` on the port, in the temp folder (no .env there), answering /healthz. */
     const serve = async (): Promise<CliChild> => {
-      const child = runCli(['serve', '--port', String(port), '--data-dir', dataDir], tmp, env);
+      const child = await serveChild({ cwd: tmp, env, port, args: ['--data-dir', dataDir] });
       children.push(child);
-      await waitFor(
-        async () => {
-          if (child.child.exitCode !== null) throw new Error(`serve exited early\n${describeChild(child)}`);
-          try {
-            return (await fetch(`${base}/healthz`)).status === 200;
-          } catch {
-            return false;
-          }
-        },
-        'rtmskit serve to answer /healthz',
-        30_000,
-        50,
-      );
       return child;
     };
     const streamsOf = async () =>

@@ -15,7 +15,11 @@ export interface WebhookAdapterOptions {
   onEvent: WebhookHandler;
   /** A handler failed. Default: printed to stderr. */
   onError?: (error: RtmsError, event: WebhookEvent | undefined) => void;
-  /** Every result, as soon as it is known (for metrics and logs). */
+  /**
+   * Every result, once its answer has been handed to the socket (for metrics and logs), with the time
+   * from the request's arrival (its headers read) to then: what Zoom's 3 s deadline is measured against,
+   * body upload and queueing included. Runs before `onEvent`.
+   */
   onResult?: (result: WebhookResult, latencyMs: number) => void;
 }
 
@@ -108,8 +112,10 @@ export function answerWebhook(
   const result = options.receiver.receive(body, req.headers);
   const { text, headers } = responseOf(result);
   res.writeHead(result.status, headers);
-  res.end(text, () => dispatchEvent(result, options));
-  options.onResult?.(result, performance.now() - startedMs);
+  res.end(text, () => {
+    options.onResult?.(result, performance.now() - startedMs);
+    dispatchEvent(result, options);
+  });
 }
 
 /** The JSON text and headers of a result. */

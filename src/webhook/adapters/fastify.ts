@@ -2,7 +2,8 @@
  * A Fastify plugin for Zoom webhooks. Register it (encapsulated) and it adds one POST route whose body is
  * kept raw, so the signature can be verified; other routes keep their own parsers.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { WebhookResult } from '../receiver.js';
 import { dispatchEvent, type WebhookAdapterOptions } from './dispatch.js';
 
 export interface FastifyWebhookOptions extends WebhookAdapterOptions {
@@ -25,18 +26,21 @@ export async function rtmsWebhookPlugin(app: FastifyInstance, options: FastifyWe
     },
   );
   // Bodies past the parser's limit never reach the receiver: answer them in the receiver's shape too.
+  // `reply.elapsedTime` counts from Fastify's first sight of the request, right after its headers were read.
+  const answered = (reply: FastifyReply, result: WebhookResult, then?: () => void) => {
+    reply.raw.once('finish', () => {
+      options.onResult?.(result, reply.elapsedTime);
+      then?.();
+    });
+    return reply.code(result.status).type('application/json; charset=utf-8').send(result.body);
+  };
   app.setErrorHandler((error: { code?: string; statusCode?: number }, _request, reply) => {
     if (error.code !== 'FST_ERR_CTP_BODY_TOO_LARGE') throw error;
-    const result = receiver.receive(Buffer.alloc(receiver.maxBodyBytes + 1), {});
-    options.onResult?.(result, 0);
-    return reply.code(result.status).type('application/json; charset=utf-8').send(result.body);
+    return answered(reply, receiver.receive(Buffer.alloc(receiver.maxBodyBytes + 1), {}));
   });
   app.post(options.path ?? '/webhook', (request, reply) => {
-    const started = performance.now();
     const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
     const result = receiver.receive(body, request.headers);
-    reply.raw.once('finish', () => dispatchEvent(result, options));
-    options.onResult?.(result, performance.now() - started);
-    return reply.code(result.status).type('application/json; charset=utf-8').send(result.body);
+    return answered(reply, result, () => dispatchEvent(result, options));
   });
 }
