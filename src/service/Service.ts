@@ -18,7 +18,7 @@ import type { Store } from '../store/Store.js';
 import type { WebhookEvent } from '../webhook/events.js';
 import { WebhookReceiver } from '../webhook/receiver.js';
 import type { ServiceConfig } from './config.js';
-import type { ConnectionLimit } from './connectionLimit.js';
+import type { ConnectionGuard } from './connectionGuard.js';
 import { Housekeeping } from './housekeeping.js';
 import { createLogger } from './logger.js';
 import { ServiceMetrics } from './metrics.js';
@@ -149,7 +149,7 @@ export class RtmsService implements AsyncDisposable {
         else logger.warn({ reason: ready.reason, detail: ready.detail }, 'not ready');
       },
     });
-    let connections: ConnectionLimit | undefined;
+    let connections: ConnectionGuard | undefined;
     const metrics = new ServiceMetrics(manager, {
       drops: () => recorder.drops(),
       http: () => connections?.counters ?? { open: 0, evicted: 0 },

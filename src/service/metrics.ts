@@ -8,7 +8,7 @@ import type { RemovedRecording } from '../media/retention.js';
 import { MEDIA_KINDS, type MediaKind } from '../protocol/enums.js';
 import { CONCURRENCY_EVENTS, parseLifecycleEventName, URL_VALIDATION_EVENT } from '../protocol/products.js';
 import type { WebhookResult } from '../webhook/receiver.js';
-import type { ConnectionLimitCounters } from './connectionLimit.js';
+import type { ConnectionCounters } from './connectionGuard.js';
 
 const CONCURRENCY_EVENT_NAMES: ReadonlySet<string> = new Set(Object.values(CONCURRENCY_EVENTS));
 
@@ -27,7 +27,7 @@ export interface MetricSources {
   /** Bytes or items dropped by full sink buffers, per sink. */
   drops(): Record<string, number>;
   /** The HTTP server's connection counts. */
-  http?: () => ConnectionLimitCounters;
+  http?: () => ConnectionCounters;
 }
 
 export class ServiceMetrics {

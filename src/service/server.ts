@@ -11,7 +11,7 @@ import type { WebhookEvent } from '../webhook/events.js';
 import type { WebhookReceiver, WebhookResult } from '../webhook/receiver.js';
 import { adminGuard } from './adminGuard.js';
 import type { ServiceConfig, TrustProxy } from './config.js';
-import { ConnectionLimit } from './connectionLimit.js';
+import { ConnectionGuard } from './connectionGuard.js';
 import type { ServiceMetrics } from './metrics.js';
 import type { ReadinessCheck } from './readiness.js';
 
@@ -54,8 +54,9 @@ export async function buildServer(deps: ServerDeps) {
       connectionsCheckingInterval: CONNECTIONS_CHECK_INTERVAL_MS,
     },
   });
-  const connections = new ConnectionLimit(app.server, {
+  const connections = new ConnectionGuard(app.server, {
     maxConnections: limits.maxConnections,
+    maxRequestsPerConnection: limits.maxRequestsPerConnection,
     onLimit: ({ open, closed, maxConnections }) =>
       logger.warn(
         { open, closed, maxConnections },
