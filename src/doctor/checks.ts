@@ -3,11 +3,13 @@
  * verdict and a one-line fix.
  */
 import { execFile } from 'node:child_process';
-import { createHmac, randomBytes } from 'node:crypto';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { createHmac } from 'node:crypto';
+import { stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { probeWritable } from '../media/folders.js';
+import { RECORDINGS_DIR } from '../media/paths.js';
 import { isRtmsError } from '../protocol/errors.js';
 import { handshakeSignature } from '../protocol/signature.js';
 import { ZoomRestClient } from '../rest/ZoomRestClient.js';
@@ -15,6 +17,7 @@ import {
   DEFAULT_DATA_DIR,
   DEFAULT_HOST,
   DEFAULT_PORT,
+  DEFAULT_RETENTION,
   loadConfig,
   readEnvFile,
   type ServiceConfig,
@@ -112,21 +115,52 @@ export function checkConfig(options: DoctorOptions): { result: CheckResult; conf
   return { result: result('configuration', 'pass', detail), config };
 }
 
+/**
+ * The data folder and its `recordings/` can be written (the service refuses to start otherwise). A
+ * missing `recordings/` is fine: the service makes it. Nothing is left behind.
+ */
 export async function checkDataDir(dataDir: string): Promise<CheckResult> {
-  const probe = join(dataDir, `.rtmskit-doctor-${randomBytes(4).toString('hex')}`);
+  const recordings = join(dataDir, RECORDINGS_DIR);
+  const codeOf = (err: unknown) => (err as NodeJS.ErrnoException).code ?? (err as Error).message;
   try {
-    await mkdir(dataDir, { recursive: true });
-    await writeFile(probe, 'ok');
-    await rm(probe, { force: true });
-    return result('data folder', 'pass', `${dataDir} is writable`);
+    await probeWritable(dataDir);
   } catch (err) {
     return result(
       'data folder',
       'fail',
-      `${dataDir} is not writable (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+      `${dataDir} is not writable (${codeOf(err)})`,
       'point RTMSKIT_DATA_DIR at a folder this user can write',
     );
   }
+  const existing = await stat(recordings).catch(() => undefined);
+  if (existing === undefined) {
+    return result('data folder', 'pass', `${dataDir} is writable (recordings/ will be made there)`);
+  }
+  try {
+    if (!existing.isDirectory()) throw Object.assign(new Error('not a folder'), { code: 'ENOTDIR' });
+    await probeWritable(recordings);
+    return result('data folder', 'pass', `${dataDir} and ${recordings} are writable`);
+  } catch (err) {
+    return result(
+      'data folder',
+      'fail',
+      `${recordings} is not writable (${codeOf(err)}): rtmskit serve will refuse to start`,
+      `make ${recordings} a folder this user can write, or point RTMSKIT_DATA_DIR elsewhere`,
+    );
+  }
+}
+
+/** What the retention settings mean, so nobody is surprised by deletions (or by a full disk). */
+export function checkRetention(config: ServiceConfig | undefined): CheckResult {
+  const retention = config?.retention ?? DEFAULT_RETENTION;
+  const days = (ms: number | undefined) =>
+    ms === undefined ? 'forever' : `${Number((ms / 86_400_000).toFixed(3))} days after they end`;
+  return result(
+    'retention',
+    'pass',
+    `stream records kept ${days(retention.streamsMs)}, recordings ${days(retention.recordingsMs)} ` +
+      '(RTMSKIT_RETENTION_DAYS, RTMSKIT_RECORDING_RETENTION_DAYS); a stream Zoom revokes is deleted at once',
+  );
 }
 
 export function checkPort(host: string, port: number): Promise<CheckResult> {
@@ -299,6 +333,7 @@ export async function runDoctor(options: DoctorOptions): Promise<CheckResult[]> 
   results.push(await checkDataDir(dataDir));
   results.push(await checkPort(config?.host ?? DEFAULT_HOST, config?.port ?? DEFAULT_PORT));
   results.push(await checkStore(config?.storeUrl ?? `sqlite:${join(dataDir, 'rtmskit.db')}`));
+  results.push(checkRetention(config));
   results.push(await checkFfmpeg(options.path));
   results.push(checkSignature());
   results.push(await checkOAuth(config, options.oauthBase));

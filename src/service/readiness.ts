@@ -47,6 +47,8 @@ export class ReadinessCheck {
   sinkFailed(detail: string): void {
     this.lastSinkFailureMs = this.now();
     this.lastSinkFailure = detail;
+    // A failure is a reason to look at the folder again now rather than trust the cached probe.
+    this.probe = undefined;
   }
 
   /** Runs every check and returns the first failure, or ready. */

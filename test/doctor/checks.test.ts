@@ -4,7 +4,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createNetServer, type Server as NetServer } from 'node:net';
 import { join } from 'node:path';
@@ -19,6 +19,7 @@ import {
   checkNode,
   checkOAuth,
   checkPort,
+  checkRetention,
   checkSignature,
   checkStore,
   checkWebhookUrl,
@@ -220,6 +221,45 @@ describe('checkDataDir', () => {
     expect(result.detail).toMatch(/ENOTDIR|EEXIST/);
     expect(result.fix).toContain('RTMSKIT_DATA_DIR');
   });
+
+  it('fails a data folder whose recordings/ cannot be written, naming it', async () => {
+    const dir = await tempDir();
+    await writeFile(join(dir, 'recordings'), 'not a folder');
+    const result = await checkDataDir(dir);
+    expect(result.status).toBe('fail');
+    expect(result.detail).toContain(join(dir, 'recordings'));
+    expect(result.detail).toMatch(/ENOTDIR/);
+    expect(result.fix).toContain(join(dir, 'recordings'));
+  });
+
+  it('passes a data folder with a writable recordings/', async () => {
+    const dir = await tempDir();
+    await mkdir(join(dir, 'recordings'));
+    const result = await checkDataDir(dir);
+    expect(result).toMatchObject({ status: 'pass' });
+    expect(result.detail).toContain(join(dir, 'recordings'));
+    expect(await readdir(join(dir, 'recordings'))).toEqual([]);
+  });
+});
+
+describe('checkRetention', () => {
+  it('says how long streams and recordings are kept, and that revoked ones go at once', () => {
+    const dir = '/nonexistent';
+    const env = { ZOOM_CLIENT_ID: 'a', ZOOM_CLIENT_SECRET: 'b', ZOOM_SECRET_TOKEN: 'c' };
+    expect(checkRetention(loadConfig({}, env, dir)).detail).toMatch(
+      /stream records kept 30 days after they end, recordings 30 days after they end/,
+    );
+    const custom = loadConfig(
+      {},
+      { ...env, RTMSKIT_RETENTION_DAYS: '0', RTMSKIT_RECORDING_RETENTION_DAYS: '7' },
+      dir,
+    );
+    expect(checkRetention(custom)).toMatchObject({ name: 'retention', status: 'pass' });
+    expect(checkRetention(custom).detail).toMatch(
+      /stream records kept forever, recordings 7 days after they end/,
+    );
+    expect(checkRetention(custom).detail).toMatch(/revokes is deleted at once/);
+  });
 });
 
 describe('checkPort', () => {
@@ -406,6 +446,7 @@ describe('runDoctor', () => {
       'data folder',
       'port',
       'store',
+      'retention',
       'ffmpeg',
       'handshake signature',
       'REST OAuth',

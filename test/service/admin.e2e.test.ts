@@ -4,7 +4,6 @@
  * even one running on 127.0.0.1 as the README's ngrok/cloudflared setup does, unless it carries the admin
  * token. The tunnel here is a real HTTP proxy on loopback that forwards the way those tools do.
  */
-import { randomBytes } from 'node:crypto';
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -16,40 +15,18 @@ import {
   notDirectLoopback,
   secretsEqual,
 } from '../../src/service/adminGuard.js';
-import { isLoopbackHost, loadConfig } from '../../src/service/config.js';
-import { createLogger } from '../../src/service/logger.js';
-import { RtmsService } from '../../src/service/Service.js';
+import { isLoopbackHost } from '../../src/service/config.js';
 import { Cleanups } from '../cleanups.js';
-import { postWebhook } from './helpers.js';
+import { postWebhook, startInProcessService } from './helpers.js';
 
 const ADMIN_ROUTES = ['/api/streams', '/api/revocations', '/metrics'];
 
 const cleanups = new Cleanups();
 afterEach(() => cleanups.run());
 
-function token(): string {
-  return randomBytes(12).toString('base64url');
-}
-
-interface Running {
-  service: RtmsService;
-  port: number;
-  secretToken: string;
-}
-
-async function startService(env: Record<string, string> = {}): Promise<Running> {
-  const dir = await cleanups.tempDir('rtmskit-admin-');
-  const secretToken = token();
-  const config = loadConfig(
-    { port: 0, dataDir: 'data' },
-    { ZOOM_CLIENT_ID: 'adminTestId', ZOOM_CLIENT_SECRET: token(), ZOOM_SECRET_TOKEN: secretToken, ...env },
-    dir,
-  );
-  const service = await RtmsService.start(config, {
-    logger: createLogger({ level: 'silent', pretty: false }),
-  });
-  cleanups.add(() => service.shutdown());
-  return { service, port: Number(new URL(service.url).port), secretToken };
+async function startService(env: Record<string, string> = {}) {
+  const running = await startInProcessService(cleanups, { RTMSKIT_LOG_LEVEL: 'silent', ...env });
+  return { ...running, secretToken: running.app.secretToken };
 }
 
 /**

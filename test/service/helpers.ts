@@ -3,10 +3,18 @@
  * text parsed, signed webhook requests, and child processes of the CLI. Everything stays on loopback.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
+import { Writable } from 'node:stream';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { StreamRef } from '../../src/manager/StreamManager.js';
+import type { RecordingManifest } from '../../src/media/manifest.js';
+import { type AppCredentials, loadConfig, type ServiceConfig } from '../../src/service/config.js';
+import { createLogger } from '../../src/service/logger.js';
+import { RtmsService } from '../../src/service/Service.js';
+import type { Cleanups } from '../cleanups.js';
 import { sleep } from '../media/helpers.js';
 import { signedHeaders } from '../webhook/helpers.js';
 
@@ -243,4 +251,67 @@ export async function serveChild(
     throw error;
   }
   return child;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The service in this process
+
+/** A random credential. */
+export function randomToken(): string {
+  return randomBytes(12).toString('base64url');
+}
+
+export interface InProcessService {
+  service: RtmsService;
+  config: ServiceConfig;
+  app: AppCredentials;
+  /** `http://127.0.0.1:<port>`. */
+  base: string;
+  port: number;
+  /** The working folder the data folder (`data/`) is in. */
+  cwd: string;
+  /** Every log line so far, parsed. */
+  logs(): Record<string, unknown>[];
+  finalized: { manifest: RecordingManifest; ref: StreamRef }[];
+}
+
+/**
+ * Starts the service on 127.0.0.1 port 0 with fresh credentials, loopback servers allowed, `env` on top,
+ * in `cwd` (a new temporary folder by default); it is shut down by `cleanups`.
+ */
+export async function startInProcessService(
+  cleanups: Cleanups,
+  env: Record<string, string> = {},
+  options: { cwd?: string; now?: () => number } = {},
+): Promise<InProcessService> {
+  const cwd = options.cwd ?? (await cleanups.tempDir('rtmskit-service-'));
+  const app = { clientId: `svc_${randomToken()}`, clientSecret: randomToken(), secretToken: randomToken() };
+  const config = loadConfig(
+    { port: 0, dataDir: 'data' },
+    {
+      ZOOM_CLIENT_ID: app.clientId,
+      ZOOM_CLIENT_SECRET: app.clientSecret,
+      ZOOM_SECRET_TOKEN: app.secretToken,
+      RTMSKIT_ALLOW_LOOPBACK: '1',
+      ...env,
+    },
+    cwd,
+  );
+  const lines: string[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+      done();
+    },
+  });
+  const finalized: InProcessService['finalized'] = [];
+  const service = await RtmsService.start(config, {
+    logger: createLogger({ level: 'info', pretty: false, destination }),
+    onRecordingFinalized: (manifest, ref) => finalized.push({ manifest, ref }),
+    ...(options.now === undefined ? {} : { now: options.now }),
+  });
+  cleanups.add(() => service.shutdown());
+  const port = Number(new URL(service.url).port);
+  const logs = () => lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+  return { service, config, app, base: `http://127.0.0.1:${port}`, port, cwd, logs, finalized };
 }

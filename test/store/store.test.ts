@@ -1,8 +1,8 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
@@ -17,6 +17,7 @@ import {
   STREAM_RETENTION_MS,
   type Store,
   type StreamRecord,
+  type Tombstone,
 } from '../../src/store/index.js';
 import { MIGRATIONS } from '../../src/store/migrations.js';
 
@@ -270,6 +271,42 @@ describe.each(factories)('Store contract: $name', (factory) => {
     });
   });
 
+  describe('tombstones', () => {
+    const tombstone = (streamId: string, revokedAt: number): Tombstone => ({
+      streamId,
+      product: 'meeting',
+      instanceId: `instance-${streamId}`,
+      meetingId: '81234567890',
+      revokedAt,
+      deleted: [{ path: `recordings/2026-12-01/m/${streamId}`, files: 7, bytes: 123_456 }],
+    });
+
+    it('round-trip, replace by stream id, list newest first with a limit', async () => {
+      const a = tombstone('a', CLOCK_START_MS);
+      const b = tombstone('b', CLOCK_START_MS + 2);
+      const { meetingId: _omitted, ...c } = tombstone('c', CLOCK_START_MS + 1);
+      for (const t of [a, b, c]) await store.putTombstone(t);
+      expect(await store.getTombstone('a')).toEqual(a);
+      expect(await store.getTombstone('c')).toEqual(c);
+      expect(await store.getTombstone('nope')).toBeUndefined();
+      expect((await store.listTombstones()).map((t) => t.streamId)).toEqual(['b', 'c', 'a']);
+      expect((await store.listTombstones({ limit: 1 })).map((t) => t.streamId)).toEqual(['b']);
+      const again = { ...a, deleted: [...a.deleted, { path: 'recordings/x', files: 1, bytes: 2 }] };
+      await store.putTombstone(again);
+      expect(await store.getTombstone('a')).toEqual(again);
+      const copy = await store.getTombstone('a');
+      copy?.deleted.push({ path: 'mutated', files: 0, bytes: 0 });
+      expect(await store.getTombstone('a')).toEqual(again);
+    });
+
+    it('outlive pruning: they are the record of a deletion', async () => {
+      await store.putTombstone(tombstone('gone', CLOCK_START_MS));
+      clock.ms += 10 * STREAM_RETENTION_MS;
+      await store.prune({ streamsOlderThanMs: 0 });
+      expect(await store.getTombstone('gone')).toBeDefined();
+    });
+  });
+
   describe('lifecycle', () => {
     it('pings while open; after an idempotent close every call rejects with CLOSED', async () => {
       await expect(store.ping()).resolves.toBeUndefined();
@@ -347,6 +384,34 @@ describe('SqliteStore', () => {
       raw.close();
     }
     expect(SCHEMA_VERSION).toBe(MIGRATIONS.at(-1)?.version);
+  });
+
+  it('upgrades a database of the first schema in place, keeping its streams and deliveries', async () => {
+    const path = dbPath();
+    mkdirSync(dirname(path), { recursive: true });
+    const raw = new Database(path);
+    raw.exec(
+      'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL) STRICT',
+    );
+    raw.exec(MIGRATIONS[0]?.sql ?? '');
+    raw.prepare('INSERT INTO schema_migrations VALUES (1, ?)').run(CLOCK_START_MS);
+    raw
+      .prepare(
+        `INSERT INTO streams (stream_id, product, instance_id, server_urls, state, started_at, updated_at,
+         last_started_event_ts) VALUES ('kept', 'meeting', 'i', '[]', 'active', 1, 1, 1)`,
+      )
+      .run();
+    raw.close();
+    const store = track(SqliteStore.open(path, { pruneIntervalMs: 0 }));
+    expect((await store.getStream('kept'))?.streamId).toBe('kept');
+    await store.putTombstone({
+      streamId: 'kept',
+      product: 'meeting',
+      instanceId: 'i',
+      revokedAt: 1,
+      deleted: [],
+    });
+    expect((await store.getTombstone('kept'))?.revokedAt).toBe(1);
   });
 
   it('refuses a database written by a newer schema with CONFIG_INVALID naming both versions', async () => {
