@@ -1,7 +1,7 @@
 /**
  * The service in this process, on 127.0.0.1 port 0, fed by the simulator over real HTTP webhooks and
  * WebSockets: recordings checked byte by byte against what the simulator sent, webhook intake under bad
- * and repeated deliveries, and the HTTP surface (health, readiness, metrics, stream API, admin guard).
+ * and repeated deliveries, and the HTTP surface (health, readiness, metrics, stream API).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
