@@ -1,5 +1,5 @@
 export * from './events.js';
-export * from './handshakeGate.js';
+export { DEFAULT_MAX_CONCURRENT_HANDSHAKES, type HandshakeGate } from './handshakeGate.js';
 export {
   CLOSE_TIMEOUT_MS,
   CONNECT_TIMEOUT_MS,

@@ -1,4 +1,9 @@
-export { type JsonlCounters, JsonlWriter, jsonReplacer } from './JsonlWriter.js';
+/**
+ * `rtmskit/media`: recording a manager's streams to disk, and reading, repairing and pruning what was
+ * recorded.
+ */
+
+export { listRecordingFolders, type RecordingFolder } from './folders.js';
 export {
   type AudioLayout,
   MANIFEST_FILE,
@@ -9,22 +14,7 @@ export {
   type RecordingManifest,
   readManifest,
 } from './manifest.js';
-export {
-  type PictureCounters,
-  type PictureFile,
-  type PictureKind,
-  PictureTrack,
-  type PictureTrackOptions,
-} from './PictureTrack.js';
-export { MAX_PATH_PART_CHARS, RECORDINGS_DIR, recordingDir, sanitizePathPart } from './paths.js';
-export {
-  DEFAULT_QUEUE_BYTES,
-  type DropCounters,
-  INDEX_QUEUE_BYTES,
-  MemoryBudget,
-  type QueueOptions,
-} from './queue.js';
-export { RawTrack, type RawTrackCounters, type RawTrackOptions } from './RawTrack.js';
+export { RECORDINGS_DIR, recordingDir, sanitizePathPart } from './paths.js';
 export {
   attachRecorder,
   RECORDER_CLOSED_REASON,
@@ -42,29 +32,18 @@ export {
 } from './Recording.js';
 export { type RepairOptions, repairRecordings, UNFINISHED_REASON } from './repair.js';
 export {
-  type Cue,
-  cueOf,
-  DEFAULT_CUE_MS,
-  escapeVtt,
-  formatCueTime,
-  type TimedText,
-  toSrt,
-  toWebVtt,
-} from './subtitles.js';
-export {
-  type RenderedTranscript,
-  renderTranscript,
-  TRANSCRIPT_FILES,
-  type TranscriptLine,
-  TranscriptTrack,
-} from './TranscriptTrack.js';
+  deleteStreamRecordings,
+  type PruneRecordingsOptions,
+  pruneRecordings,
+  type RemovedRecording,
+} from './retention.js';
+export { toSrt, toWebVtt } from './subtitles.js';
+export { type RenderedTranscript, renderTranscript, TRANSCRIPT_FILES } from './TranscriptTrack.js';
 export {
   HEADER_REWRITE_MS,
   repairWav,
-  WAV_HEADER_BYTES,
   type WavCounters,
   type WavRepair,
   WavWriter,
   type WavWriterOptions,
-  wavHeader,
 } from './WavWriter.js';

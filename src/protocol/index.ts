@@ -1,4 +1,11 @@
-export * from './codec.js';
+export {
+  type DecodeError,
+  type DecodeErrorCode,
+  type DecodeResult,
+  decodeFrame,
+  encodeMessage,
+  type FrameData,
+} from './codec.js';
 export * from './defaults.js';
 export * from './enums.js';
 export * from './errors.js';

@@ -8,13 +8,7 @@ import { encodeMessage } from '../protocol/codec.js';
 import { MessageType } from '../protocol/enums.js';
 import type { AudioMessage, RtmsMessage } from '../protocol/messages.js';
 import type { FrameMode } from './options.js';
-
-export interface KeepAliveCounters {
-  sent: number;
-  answered: number;
-  /** Requests still unanswered when the next one was due. */
-  missed: number;
-}
+import type { KeepAliveCounters } from './report.js';
 
 export interface SimSocketOptions {
   frames: FrameMode;

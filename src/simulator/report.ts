@@ -3,8 +3,15 @@
  */
 import type { MediaKind } from '../protocol/enums.js';
 import type { Product } from '../protocol/products.js';
-import type { KeepAliveCounters } from './SimSocket.js';
 import type { WebhookAttempt } from './webhookSender.js';
+
+/** Keep-alive requests of one socket (or summed over a stream's sockets). */
+export interface KeepAliveCounters {
+  sent: number;
+  answered: number;
+  /** Requests still unanswered when the next one was due. */
+  missed: number;
+}
 
 export interface HandshakeCounters {
   ok: number;

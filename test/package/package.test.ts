@@ -1,0 +1,194 @@
+/**
+ * rtmskit as people install it: `npm pack`, then `npm install <tarball>` into an empty `npm init -y`
+ * project (CommonJS), and from there `require`, `import`, `tsx`, and TypeScript under `node16`,
+ * `nodenext` and `bundler` resolution with `skipLibCheck: false`. The fixtures are in ./consumer.
+ */
+import { execFile } from 'node:child_process';
+import { cp, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Cleanups } from '../cleanups.js';
+import { REPO_ROOT } from '../service/helpers.js';
+
+const run = promisify(execFile);
+/** Packing builds the package; installing may compile nothing (scripts are off) but resolves ~100 packages. */
+const SETUP_TIMEOUT_MS = 240_000;
+const STEP_TIMEOUT_MS = 60_000;
+
+const cleanups = new Cleanups();
+
+interface Consumer {
+  dir: string;
+  tarball: string;
+  packedFiles: string[];
+  installOutput: string;
+}
+
+async function versionOf(name: string): Promise<string> {
+  const pkg = JSON.parse(await readFile(join(REPO_ROOT, 'node_modules', name, 'package.json'), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+/** Packs the repository and installs the tarball, with TypeScript, @types/node and tsx, in a new project. */
+async function packedConsumer(): Promise<Consumer> {
+  const packDir = await cleanups.tempDir('rtmskit-pack-');
+  const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', packDir], {
+    cwd: REPO_ROOT,
+    maxBuffer: 64 * 1024 * 1024,
+    timeout: SETUP_TIMEOUT_MS,
+  });
+  // npm prints the build's output before the JSON.
+  const packed = JSON.parse(stdout.slice(stdout.indexOf('[\n'))) as {
+    filename: string;
+    files: { path: string }[];
+  }[];
+  const [info] = packed;
+  if (info === undefined) throw new Error(`npm pack printed no result: ${stdout}`);
+  const dir = await cleanups.tempDir('rtmskit-consumer-');
+  await run('npm', ['init', '-y'], { cwd: dir });
+  const tools = await Promise.all(
+    ['typescript', '@types/node', 'tsx'].map(async (name) => `${name}@${await versionOf(name)}`),
+  );
+  const tarball = join(packDir, info.filename);
+  const install = await run(
+    'npm',
+    ['install', '--no-audit', '--no-fund', '--prefer-offline', '--ignore-scripts', tarball, ...tools],
+    { cwd: dir, maxBuffer: 64 * 1024 * 1024, timeout: SETUP_TIMEOUT_MS },
+  );
+  await cp(join(REPO_ROOT, 'test', 'package', 'consumer'), dir, { recursive: true });
+  return {
+    dir,
+    tarball,
+    packedFiles: info.files.map((f) => f.path),
+    installOutput: install.stdout + install.stderr,
+  };
+}
+
+async function node(consumer: Consumer, args: string[]): Promise<string> {
+  const { stdout } = await run(process.execPath, args, { cwd: consumer.dir, timeout: STEP_TIMEOUT_MS });
+  return stdout;
+}
+
+let consumer: Consumer;
+
+beforeAll(async () => {
+  consumer = await packedConsumer();
+}, SETUP_TIMEOUT_MS);
+
+afterAll(() => cleanups.run());
+
+describe('the packed tarball', () => {
+  it('holds the build, the docs, the README and a LICENSE, and no tests, benchmarks or scripts', () => {
+    const files = consumer.packedFiles;
+    for (const path of ['dist/index.js', 'dist/index.d.ts', 'dist/index.d.cts', 'dist/cli/main.js']) {
+      expect(files, path).toContain(path);
+    }
+    for (const path of ['README.md', 'LICENSE', 'docs/client.md', 'docs/service.md', 'docs/simulator.md']) {
+      expect(files, path).toContain(path);
+    }
+    // Every document the README links to is in the package.
+    expect(files.filter((f) => /^(test|bench|scripts)\//.test(f))).toEqual([]);
+    expect(files.filter((f) => /\.test\.|vitest/.test(f))).toEqual([]);
+  });
+
+  it('installs on this Node.js with no engine warning and runs no script of its own at install', async () => {
+    expect(consumer.installOutput).not.toMatch(/EBADENGINE/);
+    const pkg = JSON.parse(
+      await readFile(join(consumer.dir, 'node_modules', 'rtmskit', 'package.json'), 'utf8'),
+    ) as { scripts?: Record<string, string>; engines: { node: string } };
+    for (const hook of ['preinstall', 'install', 'postinstall', 'prepare'])
+      expect(pkg.scripts?.[hook]).toBeUndefined();
+    expect(pkg.engines.node).toBe('>=20.19');
+    const readme = await readFile(join(consumer.dir, 'node_modules', 'rtmskit', 'README.md'), 'utf8');
+    for (const [, link] of readme.matchAll(/\]\((docs\/[^)#]+)/g)) {
+      expect(consumer.packedFiles, `README links ${link}`).toContain(link);
+    }
+  });
+
+  it('loads every entry with require() and with import, giving the same curated exports', async () => {
+    const required = JSON.parse(await node(consumer, ['entries.cjs'])) as Record<string, string[]>;
+    const imported = JSON.parse(await node(consumer, ['entries.mjs'])) as Record<string, string[]>;
+    expect(imported).toEqual(required);
+    const has = (entry: string, names: string[]) => {
+      for (const name of names) expect(required[entry], `${entry} exports ${name}`).toContain(name);
+    };
+    has('rtmskit', [
+      'StreamManager',
+      'RtmsStream',
+      'WebhookReceiver',
+      'createNodeWebhookHandler',
+      'RtmsError',
+      'decodeFrame',
+      'StopReason',
+      'ZoomRestClient',
+    ]);
+    has('rtmskit/media', [
+      'attachRecorder',
+      'Recording',
+      'readManifest',
+      'repairRecordings',
+      'pruneRecordings',
+    ]);
+    has('rtmskit/store', ['openStore', 'MemoryStore', 'SqliteStore']);
+    has('rtmskit/service', ['RtmsService', 'loadConfig']);
+    has('rtmskit/simulator', ['Simulator', 'parseFault']);
+    // Internals stay inside.
+    const all = Object.values(required).flat();
+    for (const internal of [
+      'JsonlWriter',
+      'MemoryBudget',
+      'wavHeader',
+      'decodeObject',
+      'HandshakeLimiter',
+      'SimStream',
+      'SimSocket',
+    ]) {
+      expect(all, internal).not.toContain(internal);
+    }
+    // The root entry is the library, not the service.
+    for (const service of ['RtmsService', 'Simulator', 'SqliteStore', 'attachRecorder']) {
+      expect(required.rtmskit, service).not.toContain(service);
+    }
+  });
+
+  it('loads the root entry without a native module or any of the service’s dependencies', async () => {
+    const load = JSON.parse(await node(consumer, ['rootLoad.cjs'])) as {
+      ms: number;
+      cjsModules: number;
+      natives: string[];
+      heavy: string[];
+      exports: number;
+    };
+    expect(load.natives).toEqual([]);
+    expect(load.heavy).toEqual([]);
+    expect(load.exports).toBeGreaterThan(50);
+    console.info(
+      `require('rtmskit'): ${load.ms.toFixed(1)} ms, ${load.cjsModules} CommonJS modules, ${load.exports} exports`,
+    );
+  });
+
+  it('runs a CommonJS TypeScript app with tsx', async () => {
+    const out = await node(consumer, [join('node_modules', 'tsx', 'dist', 'cli.mjs'), 'app.ts']);
+    expect(out.trim()).toBe('ok 6 true true function function function function INVALID_OPTIONS');
+  });
+
+  it.each(['node16', 'nodenext', 'bundler'])(
+    'type-checks a CommonJS and an ES module app under %s resolution, skipLibCheck off, typed events',
+    async (mode) => {
+      const tsc = join('node_modules', 'typescript', 'bin', 'tsc');
+      const result = await run(process.execPath, [tsc, '-p', `tsconfig.${mode}.json`], {
+        cwd: consumer.dir,
+        timeout: STEP_TIMEOUT_MS,
+      }).then(
+        () => ({ code: 0, out: '' }),
+        (error: { code?: number; stdout?: string }) => ({ code: error.code ?? 1, out: error.stdout ?? '' }),
+      );
+      expect(result.out).toBe('');
+      expect(result.code).toBe(0);
+    },
+    STEP_TIMEOUT_MS,
+  );
+});
