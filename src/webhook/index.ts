@@ -1,5 +1,9 @@
 export type { WebhookAdapterOptions, WebhookHandler } from './adapters/dispatch.js';
-export { type ExpressLikeRequest, rtmsWebhookMiddleware } from './adapters/express.js';
+export {
+  type ExpressLikeRequest,
+  type ExpressWebhookOptions,
+  rtmsWebhookMiddleware,
+} from './adapters/express.js';
 export { type FastifyWebhookOptions, rtmsWebhookPlugin } from './adapters/fastify.js';
 export { createNodeWebhookHandler } from './adapters/node.js';
 export * from './events.js';

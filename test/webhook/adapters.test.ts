@@ -333,6 +333,41 @@ describe('express adapter specifics', () => {
     const other = await post(`${base}/other`, '{"a":1}', { 'content-type': 'application/json' });
     expect(other.json).toEqual({ isObject: true, body: { a: 1 } });
   });
+
+  it('mounted with app.use, answers POST /webhook only and passes every other request on', async () => {
+    const rec = recorder();
+    const app = express();
+    // The way the README's old wording read: before any express.json(), for the whole app.
+    app.use(rtmsWebhookMiddleware(rec.options));
+    app.use('/zoom', rtmsWebhookMiddleware({ ...rec.options, path: '/zoom/hook' }));
+    app.use(express.json());
+    app.get('/health', (_req, res) => {
+      res.json({ ok: true });
+    });
+    app.post('/orders', (req, res) => {
+      res.json({ body: req.body });
+    });
+    const server = http.createServer(app);
+    const base = await listen(server);
+    cleanups.push(() => closeServer(server));
+
+    expect((await postSigned(`${base}/webhook`, serialize(meetingStarted()))).status).toBe(200);
+    expect((await within(rec.firstEvent.promise, 2000, 'onEvent')).event).toBe('meeting.rtms_started');
+    expect((await postSigned(`${base}/webhook?x=1`, serialize(meetingStarted()))).status).toBe(200);
+    const health = await fetch(`${base}/health`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ ok: true });
+    const orders = await post(`${base}/orders`, '{"n":2}', { 'content-type': 'application/json' });
+    expect(orders.status).toBe(200);
+    expect(orders.json).toEqual({ body: { n: 2 } });
+    // GET on the webhook path is not a webhook either: Express answers it (404), not the receiver.
+    const get = await fetch(`${base}/webhook`);
+    expect(get.status).toBe(404);
+    expect(await get.text()).not.toContain('WEBHOOK_');
+    // With a prefix, the path names the whole URL.
+    expect((await postSigned(`${base}/zoom/hook`, serialize(meetingStarted()))).status).toBe(200);
+    expect(rec.results.map((r) => r.status)).toEqual([200, 200, 200]);
+  });
 });
 
 describe('fastify adapter specifics', () => {

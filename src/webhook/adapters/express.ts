@@ -10,6 +10,29 @@ import { answerWebhook, readRawBody, type WebhookAdapterOptions } from './dispat
 export interface ExpressLikeRequest extends IncomingMessage {
   body?: unknown;
   rawBody?: unknown;
+  /** Set by Express when the middleware runs as a route's handler (`app.post(path, …)`). */
+  route?: unknown;
+  /** The URL before any `app.use(prefix, …)` stripped its prefix. */
+  originalUrl?: string;
+}
+
+export interface ExpressWebhookOptions extends WebhookAdapterOptions {
+  /**
+   * The webhook path, for the middleware mounted with `app.use(…)`: only POST requests to it are answered,
+   * everything else goes on to `next()`. Mounted on a route (`app.post(path, …)`) it answers that route's
+   * requests whatever this says. Default `/webhook`.
+   */
+  path?: string;
+}
+
+const DEFAULT_PATH = '/webhook';
+
+/** True when the request is the webhook's to answer (see {@link ExpressWebhookOptions.path}). */
+function isWebhookRequest(req: ExpressLikeRequest, path: string): boolean {
+  if (req.route !== undefined) return true;
+  const url = req.originalUrl ?? req.url ?? '';
+  const query = url.indexOf('?');
+  return req.method === 'POST' && (query < 0 ? url : url.slice(0, query)) === path;
 }
 
 export type ExpressLikeNext = (err?: unknown) => void;
@@ -28,12 +51,19 @@ function rawBodyOf(req: ExpressLikeRequest): Buffer | undefined {
 
 /**
  * Returns an Express middleware: `app.post('/webhook', rtmsWebhookMiddleware({ receiver, onEvent }))`.
+ * Mounted with `app.use(rtmsWebhookMiddleware({ receiver, onEvent }))` it answers POST `/webhook` (or
+ * `options.path`) and passes every other request on, so the app's other routes keep working.
  *
  * @remarks If a JSON parser already consumed the body and left no raw copy, the request is answered 500
  * (so Zoom retries once this is fixed) and `onError` receives a `RAW_BODY_UNAVAILABLE` error naming the fix.
  */
-export function rtmsWebhookMiddleware(options: WebhookAdapterOptions) {
-  return (req: ExpressLikeRequest, res: ServerResponse, _next?: ExpressLikeNext): void => {
+export function rtmsWebhookMiddleware(options: ExpressWebhookOptions) {
+  const path = options.path ?? DEFAULT_PATH;
+  return (req: ExpressLikeRequest, res: ServerResponse, next?: ExpressLikeNext): void => {
+    if (next !== undefined && !isWebhookRequest(req, path)) {
+      next();
+      return;
+    }
     const started = performance.now();
     const respond = (body: Buffer) => answerWebhook(req, res, body, options, started);
 
