@@ -5,9 +5,9 @@ import { FileQueue, type QueueOptions } from './queue.js';
 
 /** What a {@link JsonlWriter} did. */
 export interface JsonlCounters {
-  /** Lines accepted. */
+  /** Lines written: accepted, less those later lost to an I/O error. */
   lines: number;
-  /** Bytes of the accepted lines. */
+  /** Bytes of those lines. */
   bytes: number;
   /** Lines dropped: queue over its bound, I/O error, closed writer, or a value JSON cannot hold. */
   dropped: number;
@@ -50,10 +50,10 @@ export class JsonlWriter implements AsyncDisposable {
   }
 
   get counters(): JsonlCounters {
-    const { dropped, droppedBytes } = this.file.counters;
+    const { dropped, droppedBytes, lost, lostBytes } = this.file.counters;
     return {
-      lines: this.lineCount,
-      bytes: this.byteCount,
+      lines: this.lineCount - lost,
+      bytes: this.byteCount - lostBytes,
       dropped: dropped + this.unserializable,
       droppedBytes,
     };

@@ -24,13 +24,13 @@ export interface PictureTrackOptions extends QueueOptions {
 
 /** What a {@link PictureTrack} did. */
 export interface PictureCounters {
-  /** Frames accepted (pictures plus H.264 frames). */
+  /** Frames written (pictures plus H.264 frames): accepted, less those later lost to an I/O error. */
   frames: number;
   pictures: number;
   h264Frames: number;
-  /** Bytes accepted. */
+  /** Bytes of those frames. */
   bytes: number;
-  /** Frames dropped: queues over their bound, I/O errors, closed track. */
+  /** Frames dropped: queues over their bound, I/O errors, closed track, unknown codec, no bytes. */
   dropped: number;
   droppedBytes: number;
   /** Frames whose codec is neither H.264, JPG nor PNG (dropped). */
@@ -109,12 +109,13 @@ export class PictureTrack implements AsyncDisposable {
   get counters(): PictureCounters {
     const raw = this.h264?.counters;
     const pictures = this.pictures.counters;
+    const written = this.pictureCount - pictures.lost;
     return {
-      frames: this.pictureCount + (raw?.frames ?? 0),
-      pictures: this.pictureCount,
+      frames: written + (raw?.frames ?? 0),
+      pictures: written,
       h264Frames: raw?.frames ?? 0,
-      bytes: this.pictureBytes + (raw?.bytes ?? 0),
-      dropped: pictures.dropped + (raw?.dropped ?? 0) + this.unknown + this.closedCount,
+      bytes: this.pictureBytes - pictures.lostBytes + (raw?.bytes ?? 0),
+      dropped: pictures.dropped + (raw?.dropped ?? 0) + (raw?.empty ?? 0) + this.unknown + this.closedCount,
       droppedBytes: pictures.droppedBytes + (raw?.droppedBytes ?? 0),
       unknownCodec: this.unknown,
       indexDropped: this.index.counters.dropped,
@@ -131,7 +132,12 @@ export class PictureTrack implements AsyncDisposable {
     const out: PictureFile[] = [];
     if (this.h264 !== undefined) out.push({ path: `${this.name}.h264`, bytes: this.h264.counters.bytes });
     if (this.pictureCount > 0) {
-      out.push({ path: `${this.name}/`, bytes: this.pictureBytes, files: this.pictureCount });
+      const { lost, lostBytes } = this.pictures.counters;
+      out.push({
+        path: `${this.name}/`,
+        bytes: this.pictureBytes - lostBytes,
+        files: this.pictureCount - lost,
+      });
     }
     return out;
   }

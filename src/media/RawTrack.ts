@@ -15,12 +15,14 @@ export interface RawTrackOptions extends QueueOptions {
 
 /** What a {@link RawTrack} did. */
 export interface RawTrackCounters {
-  /** Frames accepted. */
+  /** Frames written: accepted, less those later lost to an I/O error. */
   frames: number;
-  /** Bytes accepted (the file's length once written). */
+  /** Bytes of those frames (the file's length once written). */
   bytes: number;
   dropped: number;
   droppedBytes: number;
+  /** Frames with no bytes: nothing to write. */
+  empty: number;
   /** Index lines dropped (the frames themselves were kept). */
   indexDropped: number;
 }
@@ -33,6 +35,7 @@ export class RawTrack implements AsyncDisposable {
   private readonly index: JsonlWriter | undefined;
   private frameCount = 0;
   private byteCount = 0;
+  private emptyCount = 0;
 
   constructor(
     readonly path: string,
@@ -47,10 +50,13 @@ export class RawTrack implements AsyncDisposable {
   }
 
   get counters(): RawTrackCounters {
+    const { dropped, droppedBytes, lost, lostBytes } = this.file.counters;
     return {
-      frames: this.frameCount,
-      bytes: this.byteCount,
-      ...this.file.counters,
+      frames: this.frameCount - lost,
+      bytes: this.byteCount - lostBytes,
+      dropped,
+      droppedBytes,
+      empty: this.emptyCount,
       indexDropped: this.index?.counters.dropped ?? 0,
     };
   }
@@ -64,8 +70,12 @@ export class RawTrack implements AsyncDisposable {
    * when it was dropped.
    */
   append(data: Buffer, timestamp?: number): number | undefined {
-    if (data.length === 0) return undefined;
+    if (data.length === 0) {
+      this.emptyCount++;
+      return undefined;
+    }
     if (!this.file.write(data)) return undefined;
+    // Offsets count every accepted byte: after an I/O error nothing more is written anyway.
     const offset = this.byteCount;
     this.frameCount++;
     this.byteCount += data.length;

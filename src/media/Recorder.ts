@@ -108,6 +108,11 @@ export function attachRecorder(manager: RecorderSource, options: RecorderOptions
   const unsettled = new Set<Recording>();
   const retiredDrops = noDrops();
   const finishing = new Map<string, Promise<unknown>>();
+  /**
+   * Recordings being finalized, by stream: an item for a stream that has just been removed is handed to
+   * its recording, which counts it (`afterEnd`) instead of it vanishing here.
+   */
+  const ending = new Map<string, Recording>();
   const budget = new MemoryBudget(options.memoryBudgetBytes ?? RECORDER_MEMORY_BYTES);
   const now = options.now ?? Date.now;
   const detachers: (() => void)[] = [];
@@ -139,8 +144,10 @@ export function attachRecorder(manager: RecorderSource, options: RecorderOptions
     if (live.get(ref.streamId)?.recording === recording) live.delete(ref.streamId);
     const params = mediaParamsOf(ref);
     if (params !== undefined) recording.setMediaParams(params);
+    ending.set(ref.streamId, recording);
     const done = recording.finalize({ reason, stopReason }).then((manifest) => {
       if (finishing.get(ref.streamId) === done) finishing.delete(ref.streamId);
+      if (ending.get(ref.streamId) === recording) ending.delete(ref.streamId);
       if (unsettled.delete(recording)) addDrops(retiredDrops, recording.drops());
       try {
         options.onFinalized?.(manifest, ref);
@@ -183,15 +190,19 @@ export function attachRecorder(manager: RecorderSource, options: RecorderOptions
     if (entry !== undefined) void finalize(ref, entry.recording, closed.reason, closed.stopReason);
   });
 
-  on('audio', (ref, frame) => live.get(ref.streamId)?.recording.audio(frame));
-  on('video', (ref, frame) => live.get(ref.streamId)?.recording.video(frame));
-  on('deskshare', (ref, frame) => live.get(ref.streamId)?.recording.deskshare(frame));
-  on('transcript', (ref, segment) => live.get(ref.streamId)?.recording.transcript(segment));
-  on('chat', (ref, line) => live.get(ref.streamId)?.recording.chat(line));
+  /** The recording of a stream: its live one, else the one still finalizing. */
+  const target = (ref: StreamRef): Recording | undefined =>
+    live.get(ref.streamId)?.recording ?? ending.get(ref.streamId);
+
+  on('audio', (ref, frame) => target(ref)?.audio(frame));
+  on('video', (ref, frame) => target(ref)?.video(frame));
+  on('deskshare', (ref, frame) => target(ref)?.deskshare(frame));
+  on('transcript', (ref, segment) => target(ref)?.transcript(segment));
+  on('chat', (ref, line) => target(ref)?.chat(line));
 
   for (const name of LOGGED_EVENTS) {
     on(name, (ref: StreamRef, payload: unknown) => {
-      const recording = live.get(ref.streamId)?.recording;
+      const recording = target(ref);
       if (recording === undefined) return;
       recording.event(name, payload);
       if (name === 'stateChange' && (payload as { to?: string }).to === 'ready') {
@@ -203,7 +214,7 @@ export function attachRecorder(manager: RecorderSource, options: RecorderOptions
 
   on('event', (ref, raw: RawEvent) => {
     if (ref.product !== 'contact_center' && TYPED_EVENT_TYPES.has(raw.eventType)) return;
-    live.get(ref.streamId)?.recording.event('event', raw);
+    target(ref)?.event('event', raw);
   });
 
   const close = (): Promise<void> => {

@@ -12,8 +12,10 @@ import type { Product } from '../protocol/products.js';
 import { JsonlWriter } from './JsonlWriter.js';
 import {
   type AudioLayout,
+  type ItemCounts,
   MANIFEST_VERSION,
   type ManifestFile,
+  noItems,
   type RecordingCounters,
   type RecordingManifest,
   readManifest,
@@ -23,8 +25,9 @@ import { type PictureKind, PictureTrack } from './PictureTrack.js';
 import { sanitizePathPart } from './paths.js';
 import { DEFAULT_QUEUE_BYTES, type QueueOptions } from './queue.js';
 import { RawTrack } from './RawTrack.js';
+import { repairRecording } from './repair.js';
 import { TRANSCRIPT_FILES, TranscriptTrack } from './TranscriptTrack.js';
-import { WAV_HEADER_BYTES, WavWriter } from './WavWriter.js';
+import { pcmDurationMs, WAV_HEADER_BYTES, WavWriter } from './WavWriter.js';
 
 /** The ids of the stream being recorded (a manager's `StreamRef` fits). */
 export interface RecordingRef {
@@ -89,7 +92,21 @@ interface TrackInfo {
   sampleRate: number;
   channels: number;
   codec: number;
+  /** The first frame's length, for the manifest. */
+  frameBytes: number;
 }
+
+/** What a held item will be, for the books when it is dropped instead. */
+type ItemKind = keyof ItemCounts;
+
+interface Held {
+  kind: ItemKind;
+  bytes: number;
+  work: () => void;
+}
+
+/** The JSON lines files every run appends to. */
+const APPENDED_FILES = [TRANSCRIPT_FILES.jsonl, 'chat.jsonl', 'events.jsonl'] as const;
 
 type AudioTrack =
   | { type: 'wav'; file: string; info: TrackInfo; writer: WavWriter }
@@ -144,8 +161,10 @@ export class Recording implements AsyncDisposable {
   private readonly onError: ((error: Error) => void) | undefined;
   private readonly started: Promise<void>;
   private phase: Phase = 'starting';
-  private pending: (() => void)[] = [];
+  private pending: Held[] = [];
   private pendingBytes = 0;
+  /** Per appended JSON lines file, its size before this run wrote to it. */
+  private readonly offsets = new Map<string, number>();
   private run = 1;
   private suffix = '';
   private previousRuns: Partial<RecordingManifest>[] = [];
@@ -163,8 +182,10 @@ export class Recording implements AsyncDisposable {
   private reconnects = 0;
   private formatMismatch = 0;
   private notedSpeakers = false;
-  private ownDropped = 0;
+  /** Items this class dropped itself (held past the bound, no folder, a track that could not open). */
+  private readonly ownDropped = noItems();
   private ownDroppedBytes = 0;
+  private afterEnd = 0;
   private readonly notes: string[] = [];
   private readonly errors: string[] = [];
   private readonly errorKeys = new Set<string>();
@@ -208,15 +229,25 @@ export class Recording implements AsyncDisposable {
     const counters: RecordingCounters = {
       frames: { ...this.frames },
       events: this.eventCount,
+      written: noItems(),
+      unwritten: { ...this.ownDropped },
       gapsFilled: 0,
       silenceMs: 0,
       overlapDropped: 0,
-      dropped: this.ownDropped,
+      overlapFrames: 0,
+      emptyFrames: 0,
+      dropped: sumOf(this.ownDropped),
       droppedBytes: this.ownDroppedBytes,
       formatMismatch: this.formatMismatch,
+      afterEnd: this.afterEnd,
+      lostWhenKilled: 0,
       reconnects: this.reconnects,
     };
-    const add = (c: { dropped: number; droppedBytes: number }) => {
+    counters.unwritten.audio += this.formatMismatch;
+    // Each writer's drops are counted where they happen; here they are only added up, by kind.
+    const add = (kind: ItemKind, written: number, c: { dropped: number; droppedBytes: number }) => {
+      counters.written[kind] += written;
+      counters.unwritten[kind] += c.dropped;
       counters.dropped += c.dropped;
       counters.droppedBytes += c.droppedBytes;
     };
@@ -226,15 +257,27 @@ export class Recording implements AsyncDisposable {
         counters.gapsFilled += c.gapsFilled;
         counters.silenceMs += c.silenceMs;
         counters.overlapDropped += c.overlapDropped;
-        add(c);
+        counters.overlapFrames += c.overlapFrames;
+        counters.emptyFrames += c.empty;
+        counters.unwritten.audio += c.overlapFrames + c.empty;
+        add('audio', c.frames, c);
       } else if (track.type === 'raw') {
-        add(track.raw.counters);
+        const c = track.raw.counters;
+        counters.emptyFrames += c.empty;
+        counters.unwritten.audio += c.empty;
+        add('audio', c.frames, c);
       }
     }
-    for (const track of this.pictureTracks.values()) add(track.counters);
-    if (this.transcriptTrack !== undefined) add(this.transcriptTrack.counters);
-    if (this.chatWriter !== undefined) add(this.chatWriter.counters);
-    if (this.eventWriter !== undefined) add(this.eventWriter.counters);
+    for (const track of this.pictureTracks.values()) add(track.kind, track.counters.frames, track.counters);
+    const text = (
+      kind: ItemKind,
+      c: { lines: number; dropped: number; droppedBytes: number } | undefined,
+    ) => {
+      if (c !== undefined) add(kind, c.lines, c);
+    };
+    text('transcript', this.transcriptTrack?.counters);
+    text('chat', this.chatWriter?.counters);
+    text('events', this.eventWriter?.counters);
     return counters;
   }
 
@@ -247,7 +290,7 @@ export class Recording implements AsyncDisposable {
       transcript: this.transcriptTrack?.counters.dropped ?? 0,
       chat: this.chatWriter?.counters.dropped ?? 0,
       events: this.eventWriter?.counters.dropped ?? 0,
-      recording: this.ownDropped,
+      recording: sumOf(this.ownDropped),
     };
     for (const track of this.audioTracks.values()) {
       if (track.type === 'wav') out.audio += track.writer.counters.dropped;
@@ -259,42 +302,42 @@ export class Recording implements AsyncDisposable {
 
   /** Writes an audio frame to its speaker's track. */
   audio(frame: AudioFrame): void {
-    if (this.phase === 'finalizing') return;
+    if (this.ended()) return;
     this.frames.audio++;
     if (this.phase === 'open') this.writeAudio(frame);
-    else this.hold(frame.data.length, () => this.writeAudio(frame));
+    else this.hold('audio', frame.data.length, () => this.writeAudio(frame));
   }
 
   /** Writes a camera video frame. */
   video(frame: VideoFrame): void {
-    if (this.phase === 'finalizing') return;
+    if (this.ended()) return;
     this.frames.video++;
     if (this.phase === 'open') this.writePicture('video', frame);
-    else this.hold(frame.data.length, () => this.writePicture('video', frame));
+    else this.hold('video', frame.data.length, () => this.writePicture('video', frame));
   }
 
   /** Writes a screen-share frame. */
   deskshare(frame: VideoFrame): void {
-    if (this.phase === 'finalizing') return;
+    if (this.ended()) return;
     this.frames.deskshare++;
     if (this.phase === 'open') this.writePicture('deskshare', frame);
-    else this.hold(frame.data.length, () => this.writePicture('deskshare', frame));
+    else this.hold('deskshare', frame.data.length, () => this.writePicture('deskshare', frame));
   }
 
   /** Appends a transcript segment to `transcript.jsonl`. */
   transcript(segment: TranscriptSegment): void {
-    if (this.phase === 'finalizing') return;
+    if (this.ended()) return;
     this.frames.transcript++;
     if (this.phase === 'open') this.writeTranscript(segment);
-    else this.hold(TEXT_ITEM_BYTES, () => this.writeTranscript(segment));
+    else this.hold('transcript', TEXT_ITEM_BYTES, () => this.writeTranscript(segment));
   }
 
   /** Appends a chat message to `chat.jsonl`. */
   chat(line: ChatLine): void {
-    if (this.phase === 'finalizing') return;
+    if (this.ended()) return;
     this.frames.chat++;
     if (this.phase === 'open') this.writeChat(line);
-    else this.hold(TEXT_ITEM_BYTES, () => this.writeChat(line));
+    else this.hold('chat', TEXT_ITEM_BYTES, () => this.writeChat(line));
   }
 
   /**
@@ -303,12 +346,12 @@ export class Recording implements AsyncDisposable {
    * also counts a reconnect.
    */
   event(kind: string, payload: unknown): void {
-    if (this.phase === 'finalizing') return;
+    if (this.ended()) return;
     const time = new Date(this.now()).toISOString();
     if (kind === RECONNECTED_EVENT) this.reconnects++;
     this.eventCount++;
     if (this.phase === 'open') this.writeEvent(time, kind, payload);
-    else this.hold(TEXT_ITEM_BYTES, () => this.writeEvent(time, kind, payload));
+    else this.hold('events', TEXT_ITEM_BYTES, () => this.writeEvent(time, kind, payload));
   }
 
   /** The media parameters confirmed by the handshake, for the manifest. */
@@ -343,15 +386,25 @@ export class Recording implements AsyncDisposable {
     try {
       if (after !== undefined) await after.then(noop, noop);
       await mkdir(this.dir, { recursive: true });
-      const previous = await readManifest(this.dir);
+      let previous = await readManifest(this.dir);
+      if (previous.status === 'ok' && typeof previous.manifest.endedAt !== 'string') {
+        // A run whose process died (another instance taking the stream over, or no repair at start):
+        // repaired first, so that `previousRuns` describes its files, not its last manifest.
+        await repairRecording(this.dir, {
+          now: this.now,
+          onError: (path, error) => this.recordError(`repairing ${path}`, error),
+        });
+        previous = await readManifest(this.dir);
+      }
       if (previous.status !== 'missing') this.continueFrom(previous.status === 'ok' ? previous.manifest : {});
       if (previous.status === 'corrupt') {
         this.notes.push(`an unreadable manifest.json (${messageOf(previous.error)}) was replaced`);
       }
+      await this.measureOffsets();
     } catch (error) {
       if (this.phase === 'starting') this.phase = 'failed';
       this.recordError('recording folder', error);
-      this.ownDropped += this.pending.length;
+      for (const item of this.pending) this.ownDropped[item.kind]++;
       this.ownDroppedBytes += this.pendingBytes;
       this.pending = [];
       this.pendingBytes = 0;
@@ -361,8 +414,22 @@ export class Recording implements AsyncDisposable {
     const held = this.pending;
     this.pending = [];
     this.pendingBytes = 0;
-    for (const work of held) work();
+    for (const item of held) item.work();
     this.scheduleManifest();
+  }
+
+  /** Sizes of the JSON lines files before this run appends: where its lines begin (for a repair). */
+  private async measureOffsets(): Promise<void> {
+    await Promise.all(
+      APPENDED_FILES.map(async (file) => {
+        try {
+          this.offsets.set(file, (await stat(join(this.dir, file))).size);
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+          this.offsets.set(file, 0);
+        }
+      }),
+    );
   }
 
   /** A stream resumed into a folder that holds a recording already: this is the next run. */
@@ -376,14 +443,24 @@ export class Recording implements AsyncDisposable {
     if (typeof origin === 'number') this.inheritedTranscriptOrigin = origin;
   }
 
+  /**
+   * True, and the item counted in `afterEnd`, once finalize() was called: the stream is over for this
+   * recording, and what comes now is still accounted for.
+   */
+  private ended(): boolean {
+    if (this.phase !== 'finalizing') return false;
+    this.afterEnd++;
+    return true;
+  }
+
   /** Holds work until the folder is ready, within the queue bound; drops (and counts) past it. */
-  private hold(bytes: number, work: () => void): void {
+  private hold(kind: ItemKind, bytes: number, work: () => void): void {
     if (this.phase !== 'starting' || this.pendingBytes + bytes > this.maxPendingBytes) {
-      this.ownDropped++;
+      this.ownDropped[kind]++;
       this.ownDroppedBytes += bytes;
       return;
     }
-    this.pending.push(work);
+    this.pending.push({ kind, bytes, work });
     this.pendingBytes += bytes;
   }
 
@@ -434,7 +511,7 @@ export class Recording implements AsyncDisposable {
         track.raw.append(frame.data, frame.timestamp);
         return;
       case 'failed':
-        this.ownDropped++;
+        this.ownDropped.audio++;
         this.ownDroppedBytes += frame.data.length;
         return;
     }
@@ -448,6 +525,7 @@ export class Recording implements AsyncDisposable {
       sampleRate: frame.sampleRate,
       channels: frame.channels,
       codec: frame.codec,
+      frameBytes: frame.data.length,
     };
     if (frame.codec === Codec.L16) {
       const file = `${base}${this.suffix}.wav`;
@@ -567,12 +645,16 @@ export class Recording implements AsyncDisposable {
     this.end = { endedAt, reason: options.reason, stopReason: options.stopReason };
     const files = await this.measuredFiles();
     await this.manifestChain;
+    // Built once: what is on disk and what the caller gets must be the same, even if an item comes
+    // while the manifest is being written.
+    const manifest = this.buildManifest(files);
     try {
-      await writeManifest(this.dir, this.buildManifest(files));
+      await writeManifest(this.dir, manifest);
     } catch (error) {
       this.recordError('manifest.json', error);
+      return { ...manifest, errors: [...this.errors] };
     }
-    return this.buildManifest(files);
+    return manifest;
   }
 
   /** The files as the writers count them. */
@@ -595,6 +677,8 @@ export class Recording implements AsyncDisposable {
           ...common,
           codec: 'L16',
           bytes: WAV_HEADER_BYTES + counters.bytes,
+          durationMs: pcmDurationMs(counters.bytes, info.sampleRate, info.channels),
+          frameBytes: info.frameBytes,
           counters: { ...counters },
         });
       } else if (track.type === 'raw') {
@@ -604,6 +688,7 @@ export class Recording implements AsyncDisposable {
           ...common,
           codec: track.codec,
           bytes: counters.bytes,
+          frameBytes: info.frameBytes,
           counters: { ...counters },
           note:
             `${track.codec} frames as received, one after another; ${track.index} gives each frame's ` +
@@ -618,8 +703,9 @@ export class Recording implements AsyncDisposable {
       }
     }
     const text = (path: string, kind: ManifestFile['kind'], counters: { bytes: number } | undefined) => {
-      if (counters !== undefined)
-        files.push({ path, kind, bytes: counters.bytes, counters: { ...counters } });
+      if (counters === undefined) return;
+      const offset = this.offsets.get(path) ?? 0;
+      files.push({ path, kind, bytes: offset + counters.bytes, offset, counters: { ...counters } });
     };
     text(TRANSCRIPT_FILES.jsonl, 'transcript', this.transcriptTrack?.counters);
     text('chat.jsonl', 'chat', this.chatWriter?.counters);
@@ -682,3 +768,7 @@ export class Recording implements AsyncDisposable {
 }
 
 function noop(): void {}
+
+function sumOf(counts: ItemCounts): number {
+  return counts.audio + counts.video + counts.deskshare + counts.transcript + counts.chat + counts.events;
+}

@@ -89,6 +89,8 @@ export class TranscriptTrack {
   readonly srtPath: string;
   private readonly jsonl: JsonlWriter;
   private finishing: Promise<RenderedTranscript> | undefined;
+  /** Segments given after finalize(): dropped, and counted with the file's drops. */
+  private closedCount = 0;
 
   /** @param dir - the recording's folder. */
   constructor(dir: string, options: QueueOptions = {}) {
@@ -99,7 +101,8 @@ export class TranscriptTrack {
   }
 
   get counters(): JsonlCounters {
-    return this.jsonl.counters;
+    const counters = this.jsonl.counters;
+    return { ...counters, dropped: counters.dropped + this.closedCount };
   }
 
   get error(): Error | undefined {
@@ -108,7 +111,10 @@ export class TranscriptTrack {
 
   /** Appends one segment. Returns false when it was dropped. */
   write(segment: TranscriptSegment): boolean {
-    if (this.finishing !== undefined) return false;
+    if (this.finishing !== undefined) {
+      this.closedCount++;
+      return false;
+    }
     const line: TranscriptLine = {
       text: segment.text,
       userId: segment.userId,

@@ -40,16 +40,28 @@ export interface WavWriterOptions extends QueueOptions {
 export interface WavCounters {
   /** Length of the data chunk: audio, inserted silence and slots of dropped frames. */
   bytes: number;
-  /** Frames written (whole or in part). */
+  /** Frames written (whole or in part): accepted, less those later lost to an I/O error. */
   frames: number;
   /** Times silence was inserted (including leading silence before the first frame). */
   gapsFilled: number;
   silenceMs: number;
   /** Bytes of audio dropped because their timestamps overlapped audio already written. */
   overlapDropped: number;
+  /**
+   * Frames dropped whole because every sample fell on audio already written (or before the origin).
+   * Their bytes are in `overlapDropped`; a frame cut only in part counts in `frames`.
+   */
+  overlapFrames: number;
+  /** Frames shorter than one sample frame: nothing to write. */
+  empty: number;
   /** Frames dropped: queue over its bound, I/O error, closed writer or the 4 GiB WAV limit. */
   dropped: number;
   droppedBytes: number;
+}
+
+/** Milliseconds of PCM16 audio in `bytes`, rounded. */
+export function pcmDurationMs(bytes: number, sampleRate: number, channels: number): number {
+  return Math.round((bytes * 1000) / (sampleRate * channels * BYTES_PER_SAMPLE));
 }
 
 /** The header bytes of a PCM16 WAV file whose data chunk holds `dataBytes`. */
@@ -105,6 +117,8 @@ export class WavWriter implements AsyncDisposable {
   private gaps = 0;
   private silenceFrames = 0;
   private overlapBytes = 0;
+  private overlapFrameCount = 0;
+  private emptyCount = 0;
   private headerDirty = false;
   private headerQueued = false;
   private finishing: Promise<WavCounters> | undefined;
@@ -167,13 +181,15 @@ export class WavWriter implements AsyncDisposable {
   }
 
   get counters(): WavCounters {
-    const { dropped, droppedBytes } = this.file.counters;
+    const { dropped, droppedBytes, lost } = this.file.counters;
     return {
       bytes: this.endFrames * this.blockAlign,
-      frames: this.frameCount,
+      frames: this.frameCount - lost,
       gapsFilled: this.gaps,
       silenceMs: Math.round((this.silenceFrames * 1000) / this.sampleRate),
       overlapDropped: this.overlapBytes,
+      overlapFrames: this.overlapFrameCount,
+      empty: this.emptyCount,
       dropped,
       droppedBytes,
     };
@@ -191,7 +207,10 @@ export class WavWriter implements AsyncDisposable {
       this.file.drop(1, pcm.length);
       return false;
     }
-    if (lengthFrames === 0) return false;
+    if (lengthFrames === 0) {
+      this.emptyCount++;
+      return false;
+    }
     let at = this.endFrames;
     let skipFrames = 0;
     if (Number.isFinite(timestampMs)) {
@@ -205,7 +224,10 @@ export class WavWriter implements AsyncDisposable {
       } else if (this.endFrames - pos > slack) {
         skipFrames = Math.min(lengthFrames, this.endFrames - pos);
         this.overlapBytes += skipFrames * align;
-        if (skipFrames === lengthFrames) return false;
+        if (skipFrames === lengthFrames) {
+          this.overlapFrameCount++;
+          return false;
+        }
       }
     }
     const end = at + lengthFrames - skipFrames;
@@ -317,6 +339,71 @@ async function trailingChunksFit(handle: FileHandle, from: number, size: number)
   return false;
 }
 
+/** Where a PCM16 WAV file keeps its format and its data. */
+export interface WavLayout {
+  sampleRate: number;
+  channels: number;
+  /** Bytes per sample frame: channels × 2. */
+  blockAlign: number;
+  /** Byte offset of the first data byte. */
+  dataOffset: number;
+  /** The data chunk's size field. */
+  declaredBytes: number;
+}
+
+/**
+ * The `fmt ` and `data` chunks of a PCM16 WAV file, from its first bytes.
+ *
+ * @throws RtmsError `INVALID_OPTIONS` when the file is not RIFF/WAVE with 16-bit PCM.
+ */
+async function wavLayoutOf(handle: FileHandle, size: number, path: string): Promise<WavLayout> {
+  const head = Buffer.alloc(Math.min(size, REPAIR_SCAN_BYTES));
+  await handle.read(head, 0, head.length, 0);
+  if (
+    head.length < 12 ||
+    head.toString('ascii', 0, 4) !== 'RIFF' ||
+    head.toString('ascii', 8, 12) !== 'WAVE'
+  ) {
+    throw notPcm16(path, 'no RIFF/WAVE header');
+  }
+  let format: { sampleRate: number; channels: number } | undefined;
+  let offset = 12;
+  while (offset + 8 <= head.length) {
+    const id = head.toString('ascii', offset, offset + 4);
+    const length = head.readUInt32LE(offset + 4);
+    if (id === 'fmt ') {
+      if (offset + 8 + 16 > head.length) throw notPcm16(path, 'truncated fmt chunk');
+      const tag = head.readUInt16LE(offset + 8);
+      const channels = head.readUInt16LE(offset + 10);
+      const bits = head.readUInt16LE(offset + 22);
+      if (tag !== WAVE_FORMAT_PCM) throw notPcm16(path, `format tag ${tag}, not PCM (1)`);
+      if (bits !== 16) throw notPcm16(path, `${bits} bits per sample`);
+      if (channels < 1) throw notPcm16(path, 'no channels');
+      format = { sampleRate: head.readUInt32LE(offset + 12), channels };
+    } else if (id === 'data') {
+      if (format === undefined) throw notPcm16(path, 'data chunk before the fmt chunk');
+      const blockAlign = format.channels * BYTES_PER_SAMPLE;
+      return { ...format, blockAlign, dataOffset: offset + 8, declaredBytes: length };
+    }
+    offset += 8 + length + (length % 2);
+  }
+  throw notPcm16(path, format === undefined ? 'no fmt chunk' : 'no data chunk');
+}
+
+/**
+ * The format and data chunk of a PCM16 WAV file.
+ *
+ * @throws RtmsError `INVALID_OPTIONS` when the file is not RIFF/WAVE with 16-bit PCM.
+ */
+export async function readWavLayout(path: string): Promise<WavLayout> {
+  const handle = await open(path, 'r');
+  try {
+    return await wavLayoutOf(handle, (await handle.stat()).size, path);
+  } finally {
+    await handle.close();
+  }
+}
+
 /**
  * Fixes a WAV file left by a process that was killed while writing: the RIFF and data sizes are set
  * from the file's length, and a trailing partial sample frame is cut off. A file whose sizes are right
@@ -328,54 +415,26 @@ export async function repairWav(path: string): Promise<WavRepair> {
   const handle = await open(path, 'r+');
   try {
     const { size } = await handle.stat();
-    const head = Buffer.alloc(Math.min(size, REPAIR_SCAN_BYTES));
-    await handle.read(head, 0, head.length, 0);
-    if (
-      head.length < 12 ||
-      head.toString('ascii', 0, 4) !== 'RIFF' ||
-      head.toString('ascii', 8, 12) !== 'WAVE'
-    ) {
-      throw notPcm16(path, 'no RIFF/WAVE header');
+    const { blockAlign, dataOffset, declaredBytes: length } = await wavLayoutOf(handle, size, path);
+    const available = Math.max(0, size - dataOffset);
+    const dataBytes = Math.min(available - (available % blockAlign), MAX_WAV_DATA_BYTES);
+    const riffBytes = dataOffset - 8 + dataBytes;
+    const declaredEnd = dataOffset + length + (length % 2);
+    if (length < available && (await trailingChunksFit(handle, declaredEnd, size))) {
+      return { repaired: false, dataBytes: length };
     }
-    let blockAlign: number | undefined;
-    let offset = 12;
-    while (offset + 8 <= head.length) {
-      const id = head.toString('ascii', offset, offset + 4);
-      const length = head.readUInt32LE(offset + 4);
-      if (id === 'fmt ') {
-        if (offset + 8 + 16 > head.length) throw notPcm16(path, 'truncated fmt chunk');
-        const format = head.readUInt16LE(offset + 8);
-        const channels = head.readUInt16LE(offset + 10);
-        const bits = head.readUInt16LE(offset + 22);
-        if (format !== WAVE_FORMAT_PCM) throw notPcm16(path, `format tag ${format}, not PCM (1)`);
-        if (bits !== 16) throw notPcm16(path, `${bits} bits per sample`);
-        if (channels < 1) throw notPcm16(path, 'no channels');
-        blockAlign = channels * BYTES_PER_SAMPLE;
-      } else if (id === 'data') {
-        if (blockAlign === undefined) throw notPcm16(path, 'data chunk before the fmt chunk');
-        const dataOffset = offset + 8;
-        const available = Math.max(0, size - dataOffset);
-        const dataBytes = Math.min(available - (available % blockAlign), MAX_WAV_DATA_BYTES);
-        const riffBytes = dataOffset - 8 + dataBytes;
-        const declaredEnd = dataOffset + length + (length % 2);
-        if (length < available && (await trailingChunksFit(handle, declaredEnd, size))) {
-          return { repaired: false, dataBytes: length };
-        }
-        const fileBytes = dataOffset + dataBytes;
-        if (length === dataBytes && head.readUInt32LE(4) === riffBytes && size === fileBytes) {
-          return { repaired: false, dataBytes };
-        }
-        if (size !== fileBytes) await handle.truncate(fileBytes);
-        const sizes = Buffer.alloc(4);
-        sizes.writeUInt32LE(riffBytes, 0);
-        await handle.write(sizes, 0, 4, 4);
-        sizes.writeUInt32LE(dataBytes, 0);
-        await handle.write(sizes, 0, 4, offset + 4);
-        return { repaired: true, dataBytes };
-      }
-      offset += 8 + length + (length % 2);
+    const sizes = Buffer.alloc(4);
+    await handle.read(sizes, 0, 4, 4);
+    const fileBytes = dataOffset + dataBytes;
+    if (length === dataBytes && sizes.readUInt32LE(0) === riffBytes && size === fileBytes) {
+      return { repaired: false, dataBytes };
     }
-    throw notPcm16(path, blockAlign === undefined ? 'no fmt chunk' : 'no data chunk');
+    if (size !== fileBytes) await handle.truncate(fileBytes);
+    sizes.writeUInt32LE(riffBytes, 0);
+    await handle.write(sizes, 0, 4, 4);
+    sizes.writeUInt32LE(dataBytes, 0);
+    await handle.write(sizes, 0, 4, dataOffset - 4);
+    return { repaired: true, dataBytes };
   } finally {
     await handle.close();
   }

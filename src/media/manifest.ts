@@ -38,26 +38,85 @@ export interface ManifestFile {
   codec?: string;
   sampleRate?: number;
   channels?: number;
+  /** Audio: the length of the data in ms (`bytes` of the data chunk over the byte rate, for WAV). */
+  durationMs?: number;
+  /** Audio: the track's first frame, bytes (what `repairRecordings` counts frames in). */
+  frameBytes?: number;
+  /**
+   * A file several runs append to (`transcript.jsonl`, `chat.jsonl`, `events.jsonl`): its size when this
+   * run began. This run's lines are the bytes after it.
+   */
+  offset?: number;
   /** The writer's counters. */
   counters?: Readonly<Record<string, number>>;
   note?: string;
 }
 
-/** Totals of one recording. */
+/** Counts by what a recording keeps: each media kind, and the lines of `events.jsonl`. */
+export interface ItemCounts {
+  audio: number;
+  video: number;
+  deskshare: number;
+  transcript: number;
+  chat: number;
+  events: number;
+}
+
+/** All zero. */
+export function noItems(): ItemCounts {
+  return { audio: 0, video: 0, deskshare: 0, transcript: 0, chat: 0, events: 0 };
+}
+
+/**
+ * Totals of one recording. The books balance for every kind: `frames[kind]` (`events` for the event
+ * lines) equals `written[kind] + unwritten[kind]`, and the `unwritten` of all kinds add up to
+ * `dropped + formatMismatch + overlapFrames + emptyFrames + lostWhenKilled`: every item given to the
+ * recording is in a file or in a drop counter.
+ *
+ * A run repaired after its process was killed (`endReason` `unfinished`) has counters recounted from
+ * its files (see `recountRun` in unfinishedRun.ts for which are exact and the rule for WAV frames); its
+ * drops are the ones its last manifest counted.
+ */
 export interface RecordingCounters {
-  /** Frames received, by kind (including ones later dropped). */
+  /** Frames given to the recording while it recorded, by kind (including ones later dropped). */
   frames: { audio: number; video: number; deskshare: number; transcript: number; chat: number };
   /** Lines given to `events.jsonl`. */
   events: number;
+  /**
+   * Items in a file, by kind. An audio frame cut short by an overlap counts here; a batch lost to an
+   * I/O error does not (it counts in `dropped`, even if part of it reached the disk).
+   */
+  written: ItemCounts;
+  /** Items given and not written, by kind, whatever the cause (the counters below). */
+  unwritten: ItemCounts;
   gapsFilled: number;
   silenceMs: number;
   /** Audio bytes dropped because they overlapped audio already written. */
   overlapDropped: number;
-  /** Items dropped: queues over their bound, I/O errors, frames before the folder was ready. */
+  /** Audio frames dropped whole because all of their audio overlapped audio already written. */
+  overlapFrames: number;
+  /** Audio frames with no audio in them (shorter than one sample frame, or no bytes). */
+  emptyFrames: number;
+  /**
+   * Items dropped: queues over their bound or the memory budget, I/O errors, items held past the bound
+   * before the folder was ready (or when it could not be made), pictures of an unknown codec, values JSON
+   * cannot hold.
+   */
   dropped: number;
   droppedBytes: number;
   /** Audio frames whose format differed from their track's first frame (dropped). */
   formatMismatch: number;
+  /**
+   * Items given after the recording began to finalize: not written, and not in `frames` or `events`
+   * (the stream had ended for the recording).
+   */
+  afterEnd: number;
+  /**
+   * Set by a repair: items the run's last manifest counted as given that are not in its files (they
+   * were in memory when the process died). Items given after that manifest and lost with the process
+   * are not known to anyone.
+   */
+  lostWhenKilled: number;
   /** `reconnected` events. */
   reconnects: number;
 }

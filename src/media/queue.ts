@@ -65,9 +65,15 @@ export interface QueueOptions {
 
 /** What a queue lost. */
 export interface DropCounters {
-  /** Items dropped: over the bound, or lost to an I/O error. */
+  /** Items dropped: over the bound, or lost to an I/O error. Control steps (0 bytes) are not items. */
   dropped: number;
   droppedBytes: number;
+  /**
+   * Of `dropped`, items that had been accepted (`push` returned true) and were then lost to the I/O
+   * error: a writer subtracts them from what it counted as written.
+   */
+  lost: number;
+  lostBytes: number;
 }
 
 function toError(err: unknown): Error {
@@ -82,10 +88,15 @@ export class BoundedQueue<T> {
   private items: T[] = [];
   private pendingBytes = 0;
   private inflightBytes = 0;
+  /** Data items (more than 0 bytes) queued, and in the batch being written. */
+  private pendingData = 0;
+  private inflightData = 0;
   private running: Promise<void> | undefined;
   private failure: Error | undefined;
   private droppedItems = 0;
   private droppedByteCount = 0;
+  private lostItems = 0;
+  private lostByteCount = 0;
   private readonly maxBytes: number;
   private readonly budget: MemoryBudget | undefined;
   private readonly onError: ((error: Error) => void) | undefined;
@@ -110,7 +121,12 @@ export class BoundedQueue<T> {
   }
 
   get counters(): DropCounters {
-    return { dropped: this.droppedItems, droppedBytes: this.droppedByteCount };
+    return {
+      dropped: this.droppedItems,
+      droppedBytes: this.droppedByteCount,
+      lost: this.lostItems,
+      lostBytes: this.lostByteCount,
+    };
   }
 
   /**
@@ -128,12 +144,18 @@ export class BoundedQueue<T> {
     }
     this.items.push(item);
     this.pendingBytes += bytes;
-    if (this.running === undefined) {
-      this.running = this.run().finally(() => {
-        this.running = undefined;
-      });
-    }
+    if (bytes > 0) this.pendingData++;
+    if (this.running === undefined) this.start();
     return true;
+  }
+
+  private start(): void {
+    this.running = this.run().finally(() => {
+      this.running = undefined;
+      // An item pushed after the loop's last look and before this callback found `running` still set
+      // and started nothing: without this it would wait for the next push, or be lost at close.
+      if (this.items.length > 0 && this.failure === undefined) this.start();
+    });
   }
 
   /** Counts a drop decided by the owner (for example a frame refused before it reached the queue). */
@@ -153,24 +175,32 @@ export class BoundedQueue<T> {
       this.items = [];
       this.inflightBytes = this.pendingBytes;
       this.pendingBytes = 0;
+      this.inflightData = this.pendingData;
+      this.pendingData = 0;
       try {
         await this.worker(batch);
       } catch (err) {
-        this.fail(toError(err), batch.length, this.inflightBytes);
+        this.fail(toError(err));
       } finally {
         this.budget?.release(this.inflightBytes);
         this.inflightBytes = 0;
+        this.inflightData = 0;
       }
     }
   }
 
   /** The batch being written may be partly lost: it is counted as dropped, like everything after it. */
-  private fail(error: Error, batchItems: number, batchBytes: number): void {
+  private fail(error: Error): void {
     this.failure = error;
-    this.drop(batchItems + this.items.length, batchBytes + this.pendingBytes);
+    const lost = this.inflightData + this.pendingData;
+    const lostBytes = this.inflightBytes + this.pendingBytes;
+    this.drop(lost, lostBytes);
+    this.lostItems += lost;
+    this.lostByteCount += lostBytes;
     this.budget?.release(this.pendingBytes);
     this.items = [];
     this.pendingBytes = 0;
+    this.pendingData = 0;
     try {
       this.onError?.(error);
     } catch {

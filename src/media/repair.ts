@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { MANIFEST_FILE, readManifest, writeManifest } from './manifest.js';
 import { RECORDINGS_DIR } from './paths.js';
 import { renderTranscript, TRANSCRIPT_FILES } from './TranscriptTrack.js';
+import { type RecountedRun, recountRun } from './unfinishedRun.js';
 import { repairWav } from './WavWriter.js';
 
 /** Levels below `recordings/` where manifests are looked for: day, instance, stream (and one spare). */
@@ -14,6 +15,10 @@ const MAX_SEARCH_DEPTH = 4;
 
 /** `endReason` written into the manifest of a recording repaired after its process died. */
 export const UNFINISHED_REASON = 'unfinished';
+
+/** The note a repaired manifest gets. */
+export const REPAIRED_NOTE =
+  'the process recording this run was killed: files repaired, files and counters recounted from them';
 
 export interface RepairOptions {
   /** A file that could not be repaired (the walk goes on). */
@@ -45,9 +50,7 @@ async function recordingFolders(dir: string, depth: number, out: string[]): Prom
 
 /**
  * Finds recordings under `<dataDir>/recordings/` whose manifest has no `endedAt` (their process was
- * killed), repairs their WAV files with {@link repairWav}, renders their subtitles from
- * `transcript.jsonl`, and marks the manifest (`endedAt` from the newest file, `endReason`
- * `unfinished`, `repairedAt`) so that the next start skips them. Run it before attaching a recorder.
+ * killed) and repairs each with {@link repairRecording}. Run it before attaching a recorder.
  *
  * @returns the WAV files that were changed.
  */
@@ -58,54 +61,79 @@ export async function repairRecordings(dataDir: string, options: RepairOptions =
   for (const dir of folders) {
     const read = await readManifest(dir);
     if (read.status === 'ok' && typeof read.manifest.endedAt === 'string') continue;
-    const entries = await entriesOf(dir);
-    let newestMs = 0;
-    for (const entry of entries) {
-      if (!entry.isFile()) continue;
-      const path = join(dir, entry.name);
-      try {
-        newestMs = Math.max(newestMs, (await stat(path)).mtimeMs);
-        if (entry.name.endsWith('.wav') && (await repairWav(path)).repaired) repaired.push(path);
-      } catch (error) {
-        options.onError?.(path, error);
-      }
-    }
-    const manifest = read.status === 'ok' ? read.manifest : undefined;
-    const origin = manifest?.transcriptOriginMs ?? manifest?.timelineOriginMs;
-    if (entries.some((e) => e.isFile() && e.name === TRANSCRIPT_FILES.jsonl) && typeof origin === 'number') {
-      try {
-        await renderTranscript(join(dir, TRANSCRIPT_FILES.jsonl), {
-          vttPath: join(dir, TRANSCRIPT_FILES.vtt),
-          srtPath: join(dir, TRANSCRIPT_FILES.srt),
-          originMs: origin,
-        });
-      } catch (error) {
-        options.onError?.(join(dir, TRANSCRIPT_FILES.jsonl), error);
-      }
-    }
-    // An unreadable manifest is left as it is: repairing it would mean guessing its content.
-    if (manifest === undefined) continue;
-    const files = await Promise.all(
-      (Array.isArray(manifest.files) ? manifest.files : []).map(async (file) => {
-        if (typeof file?.path !== 'string' || file.path.endsWith('/')) return file;
-        try {
-          return { ...file, bytes: (await stat(join(dir, file.path))).size };
-        } catch {
-          return file;
-        }
-      }),
-    );
+    repaired.push(...(await repairRecording(dir, options)));
+  }
+  return repaired;
+}
+
+/**
+ * Repairs one recording a killed process left unfinished: its WAV files with {@link repairWav}, an
+ * unfinished last line of its JSON lines files, its subtitles rendered from `transcript.jsonl`; and its
+ * manifest, whose files and counters are recounted from the files ({@link recountRun}: the manifest was
+ * last written when a file appeared, long before the kill) and which is marked (`endedAt` from the newest
+ * file, `endReason` `unfinished`, `repairedAt`) so that the next start skips it. A finished recording is
+ * left alone; an unreadable manifest too (repairing it would mean guessing its content), though its
+ * WAV files are repaired.
+ *
+ * @returns the WAV files that were changed.
+ */
+export async function repairRecording(dir: string, options: RepairOptions = {}): Promise<string[]> {
+  const read = await readManifest(dir);
+  if (read.status === 'ok' && typeof read.manifest.endedAt === 'string') return [];
+  const now = options.now ?? Date.now;
+  const entries = await entriesOf(dir);
+  const repaired: string[] = [];
+  let newestMs = 0;
+  for (const entry of entries) {
+    if (!entry.isFile()) continue;
+    const path = join(dir, entry.name);
     try {
-      await writeManifest(dir, {
-        ...manifest,
-        files,
-        endedAt: new Date(newestMs || (options.now ?? Date.now)()).toISOString(),
-        endReason: UNFINISHED_REASON,
-        repairedAt: new Date((options.now ?? Date.now)()).toISOString(),
-      });
+      newestMs = Math.max(newestMs, (await stat(path)).mtimeMs);
+      if (entry.name.endsWith('.wav') && (await repairWav(path)).repaired) repaired.push(path);
     } catch (error) {
-      options.onError?.(join(dir, MANIFEST_FILE), error);
+      options.onError?.(path, error);
     }
+  }
+  if (read.status !== 'ok') return repaired;
+  const manifest = read.manifest;
+  let recounted: RecountedRun | undefined;
+  try {
+    recounted = await recountRun(dir, manifest, options.onError);
+  } catch (error) {
+    options.onError?.(dir, error);
+  }
+  const files = recounted?.files ?? (Array.isArray(manifest.files) ? manifest.files : []);
+  const origin = manifest.transcriptOriginMs ?? manifest.timelineOriginMs;
+  if (entries.some((e) => e.isFile() && e.name === TRANSCRIPT_FILES.jsonl) && typeof origin === 'number') {
+    try {
+      await renderTranscript(join(dir, TRANSCRIPT_FILES.jsonl), {
+        vttPath: join(dir, TRANSCRIPT_FILES.vtt),
+        srtPath: join(dir, TRANSCRIPT_FILES.srt),
+        originMs: origin,
+      });
+      for (const path of [TRANSCRIPT_FILES.vtt, TRANSCRIPT_FILES.srt]) {
+        const bytes = (await stat(join(dir, path))).size;
+        const at = files.findIndex((f) => f?.path === path);
+        const file = { path, kind: 'transcript' as const, bytes };
+        if (at >= 0) files[at] = file;
+        else files.push(file);
+      }
+    } catch (error) {
+      options.onError?.(join(dir, TRANSCRIPT_FILES.jsonl), error);
+    }
+  }
+  try {
+    await writeManifest(dir, {
+      ...manifest,
+      files,
+      ...(recounted === undefined ? {} : { counters: recounted.counters }),
+      notes: [...(Array.isArray(manifest.notes) ? manifest.notes : []), REPAIRED_NOTE],
+      endedAt: new Date(newestMs || now()).toISOString(),
+      endReason: UNFINISHED_REASON,
+      repairedAt: new Date(now()).toISOString(),
+    });
+  } catch (error) {
+    options.onError?.(join(dir, MANIFEST_FILE), error);
   }
   return repaired;
 }

@@ -3,7 +3,7 @@
  * killed process left unfinished.
  */
 import { EventEmitter } from 'node:events';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ManagerEvents, StreamRef } from '../../src/manager/StreamManager.js';
@@ -87,7 +87,7 @@ describe('attachRecorder', () => {
     manager.emit('closed', REF_A, { reason: 'stopped', stopReason: 6, error: undefined });
     manager.emit('streamRemoved', REF_A, { reason: 'stopped', stopReason: 6, error: undefined });
     expect(recorder.recordings().map((r) => r.ref.streamId)).toEqual(['stream-b']);
-    // Frames of a removed stream go nowhere.
+    // A frame of a removed stream is not written: its recording, being finalized, counts it.
     manager.emit('audio', REF_A, audioFrame(T0 + 60, 1, 99));
 
     await recorder.close();
@@ -108,6 +108,7 @@ describe('attachRecorder', () => {
       timelineOriginMs: T0,
     });
     expect(a.counters).toMatchObject({ reconnects: 1, events: 6, frames: { audio: 3, transcript: 1 } });
+    expect(a.counters).toMatchObject({ written: { audio: 3, transcript: 1, events: 6 }, afterEnd: 1 });
     expect(samplesOf((await readWav(join(dirA, 'audio-1.wav'))).data)).toEqual(new Array(640).fill(11));
     const two = samplesOf((await readWav(join(dirA, 'audio-2.wav'))).data);
     expect(two.slice(0, 640).every((s) => s === 0)).toBe(true);
@@ -215,7 +216,53 @@ describe('repairRecordings', () => {
       repairedAt: new Date(NOW + 1_000).toISOString(),
     });
     expect(typeof manifest.endedAt).toBe('string');
-    expect(manifest.files).toEqual([{ path: 'audio.wav', kind: 'audio', bytes: 684 }]);
+    // The files and counters are those on disk, not the stale ones: audio-7.wav and the transcript had
+    // appeared after the manifest was written, and each WAV holds one 20 ms frame of audio.
+    const wavCounters = { bytes: 640, frames: 1, gapsFilled: 0, silenceMs: 0 };
+    expect(manifest.files).toEqual([
+      {
+        path: 'audio.wav',
+        kind: 'audio',
+        bytes: 684,
+        sampleRate: 16_000,
+        channels: 1,
+        durationMs: 20,
+        frameBytes: 640,
+        counters: wavCounters,
+      },
+      {
+        path: 'audio-7.wav',
+        kind: 'audio',
+        codec: 'L16',
+        userId: 7,
+        bytes: 684,
+        sampleRate: 16_000,
+        channels: 1,
+        durationMs: 20,
+        frameBytes: 640,
+        counters: wavCounters,
+      },
+      // The line cut short by the kill is gone: run 2's first line must not glue onto it.
+      {
+        path: 'transcript.jsonl',
+        kind: 'transcript',
+        bytes: 83,
+        offset: 0,
+        counters: { lines: 1, bytes: 83 },
+      },
+      { path: 'transcript.vtt', kind: 'transcript', bytes: 50 },
+      { path: 'transcript.srt', kind: 'transcript', bytes: 42 },
+    ]);
+    expect(await readFile(join(dir, 'transcript.jsonl'), 'utf8')).toBe(
+      `${JSON.stringify({ text: 'kept', userName: 'Ann', startTime: T0 + 2_000, endTime: T0 + 3_000 })}\n`,
+    );
+    expect(manifest.counters).toMatchObject({
+      frames: { audio: 2, transcript: 1 },
+      written: { audio: 2, transcript: 1, events: 0 },
+      unwritten: { audio: 0, transcript: 0 },
+      lostWhenKilled: 0,
+    });
+    for (const file of manifest.files) expect((await stat(join(dir, file.path))).size).toBe(file.bytes);
     expect(await readFile(join(finished, 'audio.wav'))).toEqual(untouched);
 
     expect(await repairRecordings(dataDir)).toEqual([]);

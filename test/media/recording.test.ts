@@ -152,12 +152,18 @@ describe('Recording, mixed audio', () => {
     expect(manifest.counters).toEqual({
       frames: { audio: 4, video: 1, deskshare: 0, transcript: 1, chat: 1 },
       events: 2,
+      written: { audio: 4, video: 1, deskshare: 0, transcript: 1, chat: 1, events: 2 },
+      unwritten: { audio: 0, video: 0, deskshare: 0, transcript: 0, chat: 0, events: 0 },
       gapsFilled: 1,
       silenceMs: 40,
       overlapDropped: 0,
+      overlapFrames: 0,
+      emptyFrames: 0,
       dropped: 0,
       droppedBytes: 0,
       formatMismatch: 0,
+      afterEnd: 0,
+      lostWhenKilled: 0,
       reconnects: 1,
     });
     const byPath = new Map(manifest.files.map((f) => [f.path, f]));
