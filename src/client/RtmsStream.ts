@@ -266,13 +266,18 @@ export class RtmsStream extends EventEmitter<StreamEvents> implements AsyncDispo
     };
   }
 
-  /** Opens a socket and waits for the first message matching `expected`, with the handshake timeout. */
+  /**
+   * Opens a socket and waits for the first message matching `expected`, with the handshake timeout.
+   * Messages after the answer that arrive before the caller installs its own handlers (the server's first
+   * frames, read in the same chunk as the answer) are returned in `early`, in order, for the caller to
+   * handle once its handlers are in place.
+   */
   private async handshake(
     url: string,
     request: ClientMessage,
     expected: MessageType,
     signal: AbortSignal,
-  ): Promise<{ socket: RtmsSocket; response: ServerMessage }> {
+  ): Promise<{ socket: RtmsSocket; response: ServerMessage; early: ServerMessage[] }> {
     const { timeouts } = this.options;
     let settle: ((msg: ServerMessage) => void) | undefined;
     let fail: ((err: RtmsError) => void) | undefined;
@@ -281,6 +286,9 @@ export class RtmsStream extends EventEmitter<StreamEvents> implements AsyncDispo
       fail = reject;
     });
     answered.catch(() => undefined);
+    let gotAnswer = false;
+    // Bounded by what one read delivers: the caller swaps the handlers without waiting in between.
+    const early: ServerMessage[] = [];
     // Queued behind other streams' handshakes: the connect timeout starts once the turn comes.
     const release = this.options.handshakeGate ? await this.options.handshakeGate.acquire(signal) : noop;
     let socket: RtmsSocket;
@@ -290,7 +298,12 @@ export class RtmsStream extends EventEmitter<StreamEvents> implements AsyncDispo
         { deadSocketMs: timeouts.deadSocketMs, ca: this.options.ca },
         {
           message: (msg) => {
-            if (msg.msg_type === expected) settle?.(msg as ServerMessage);
+            if (gotAnswer) {
+              early.push(msg as ServerMessage);
+            } else if (msg.msg_type === expected) {
+              gotAnswer = true;
+              settle?.(msg as ServerMessage);
+            }
           },
           decodeError: () => {
             this.counters.decodeErrors++;
@@ -325,7 +338,7 @@ export class RtmsStream extends EventEmitter<StreamEvents> implements AsyncDispo
         }),
       ]);
       if (signal.aborted) throw RtmsError.aborted('handshake');
-      return { socket, response };
+      return { socket, response, early };
     } catch (err) {
       socket.terminate();
       throw err;
@@ -348,7 +361,7 @@ export class RtmsStream extends EventEmitter<StreamEvents> implements AsyncDispo
       }
     });
     if (!url) throw checkServerUrlError(this.serverUrls, this.options);
-    const { socket, response } = await this.handshake(
+    const { socket, response, early } = await this.handshake(
       url,
       {
         msg_type: MessageType.SIGNALING_HAND_SHAKE_REQ,
@@ -373,6 +386,8 @@ export class RtmsStream extends EventEmitter<StreamEvents> implements AsyncDispo
       close: (info) => this.onSignalingClose(socket, info),
     });
     this.mediaUrls = resp.media_server?.server_urls ?? {};
+    // Stream and session state sent right behind the answer: handled as if they came just now.
+    for (const msg of early) this.onSignalingMessage(msg);
     if (this.options.events.length > 0) {
       socket.send({
         msg_type: MessageType.EVENT_SUBSCRIPTION,
@@ -422,7 +437,7 @@ export class RtmsStream extends EventEmitter<StreamEvents> implements AsyncDispo
     slot.socket = undefined;
     slot.ready = false;
     const params = this.slotParams(slot);
-    const { socket, response } = await this.handshake(
+    const { socket, response, early } = await this.handshake(
       url,
       {
         msg_type: MessageType.DATA_HAND_SHAKE_REQ,
@@ -458,6 +473,9 @@ export class RtmsStream extends EventEmitter<StreamEvents> implements AsyncDispo
       throw new RtmsError(RTMS_ERROR_CODES.ABORTED, 'signaling closed during the media handshake');
     signaling.send({ msg_type: MessageType.CLIENT_READY_ACK, rtms_stream_id: this.streamId });
     slot.ready = true;
+    // Media the server sent right behind its answer (it may start as soon as any socket of the stream
+    // is ready): delivered and counted like every later frame, in order, ahead of them.
+    for (const msg of early) this.onMediaMessage(slot, msg);
   }
 
   // -------------------------------------------------------------------------------------------------

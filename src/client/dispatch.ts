@@ -63,10 +63,29 @@ export class DeliveryTracker {
     transcript: new Map(),
     chat: new Map(),
   };
+  /**
+   * Contact Center channels (one per party): each its own timeline, whatever its user id. Their frames
+   * may all carry user 0 (user fields are optional there) and the same 20 ms timestamps, so keyed by user
+   * alone every channel but the first would be taken for a duplicate and lost.
+   */
+  private readonly lastChannelTimestamp: Record<MediaKind, Map<string, number>> = {
+    audio: new Map(),
+    video: new Map(),
+    deskshare: new Map(),
+    transcript: new Map(),
+    chat: new Map(),
+  };
   private readonly recentText = new Set<string>();
 
-  /** True the first time a (kind, user) timestamp moves forward. */
-  freshTimed(kind: MediaKind, userId: number, timestamp: number): boolean {
+  /** True the first time a (kind, user or channel) timestamp moves forward. */
+  freshTimed(kind: MediaKind, userId: number, timestamp: number, channelId?: string): boolean {
+    if (channelId !== undefined) {
+      const channels = this.lastChannelTimestamp[kind];
+      const last = channels.get(channelId);
+      if (last !== undefined && timestamp <= last) return false;
+      channels.set(channelId, timestamp);
+      return true;
+    }
     const users = this.lastTimestamp[kind];
     const last = users.get(userId);
     if (last !== undefined && timestamp <= last) return false;
@@ -111,8 +130,8 @@ export function dispatchMedia(
   switch (msg.msg_type) {
     case MessageType.MEDIA_DATA_AUDIO: {
       const c = msg.content;
-      if (!admit(counters, 'audio', tracker.freshTimed('audio', c.user_id, c.timestamp), c.data.length))
-        return true;
+      const fresh = tracker.freshTimed('audio', c.user_id, c.timestamp, c.channel_id);
+      if (!admit(counters, 'audio', fresh, c.data.length)) return true;
       emit('audio', {
         data: c.data,
         userId: c.user_id,
