@@ -3,6 +3,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { MediaKind } from '../protocol/enums.js';
+import { RtmsError } from '../protocol/errors.js';
 import type { Product } from '../protocol/products.js';
 import type { ScheduledFault } from './faults.js';
 
@@ -128,7 +129,10 @@ export interface Timing {
 export function timingOf(options: SimulatorOptions): Timing {
   const timeScale = options.timeScale ?? 1;
   if (!(timeScale > 0) || !Number.isFinite(timeScale)) {
-    throw new RangeError(`timeScale must be a positive number, got ${options.timeScale}`);
+    throw RtmsError.invalidOptions(
+      `timeScale must be a positive number, got ${options.timeScale}`,
+      'pass a number above 0: 1 is real time, 4 runs four times faster',
+    );
   }
   return {
     timeScale,

@@ -1043,3 +1043,16 @@ describe('audioWav', () => {
     }
   });
 });
+
+describe('options', () => {
+  it.each([0, -2, Number.NaN, Number.POSITIVE_INFINITY])(
+    'refuses timeScale %s with an RtmsError naming it',
+    async (timeScale) => {
+      await expect(Simulator.start({ timeScale })).rejects.toMatchObject({
+        name: 'RtmsError',
+        code: 'INVALID_OPTIONS',
+        message: expect.stringContaining('timeScale'),
+      });
+    },
+  );
+});
