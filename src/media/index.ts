@@ -37,7 +37,7 @@ export {
   pruneRecordings,
   type RemovedRecording,
 } from './retention.js';
-export { toSrt, toWebVtt } from './subtitles.js';
+export { type Cue, cueOf, type TimedText, toSrt, toWebVtt } from './subtitles.js';
 export { type RenderedTranscript, renderTranscript, TRANSCRIPT_FILES } from './TranscriptTrack.js';
 export {
   HEADER_REWRITE_MS,

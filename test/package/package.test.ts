@@ -1,15 +1,18 @@
 /**
  * rtmskit as people install it: `npm pack`, then `npm install <tarball>` into an empty `npm init -y`
  * project (CommonJS), and from there `require`, `import`, `tsx`, and TypeScript under `node16`,
- * `nodenext` and `bundler` resolution with `skipLibCheck: false`. The fixtures are in ./consumer.
+ * `nodenext` and `bundler` resolution with `skipLibCheck: false`. The fixtures are in ./consumer. Every
+ * TypeScript block of the README and docs/ that says it runs is run there too, as printed.
  */
-import { execFile } from 'node:child_process';
-import { cp, readFile } from 'node:fs/promises';
+import { execFile, spawn } from 'node:child_process';
+import { cp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Simulator } from '../../src/simulator/index.js';
 import { Cleanups } from '../cleanups.js';
-import { REPO_ROOT } from '../service/helpers.js';
+import { freePort, REPO_ROOT, randomToken, sleep, waitFor } from '../service/helpers.js';
 
 const run = promisify(execFile);
 /** Packing builds the package; installing may compile nothing (scripts are off) but resolves ~100 packages. */
@@ -170,6 +173,14 @@ describe('the packed tarball', () => {
     );
   });
 
+  it('installs the rtmskit command', async () => {
+    const { stdout } = await run(join(consumer.dir, 'node_modules', '.bin', 'rtmskit'), ['--help'], {
+      cwd: consumer.dir,
+      timeout: STEP_TIMEOUT_MS,
+    });
+    for (const command of ['serve', 'demo', 'simulate', 'doctor']) expect(stdout).toContain(command);
+  });
+
   it('runs a CommonJS TypeScript app with tsx', async () => {
     const out = await node(consumer, [join('node_modules', 'tsx', 'dist', 'cli.mjs'), 'app.ts']);
     expect(out.trim()).toBe('ok 6 true true function function function function INVALID_OPTIONS');
@@ -190,5 +201,140 @@ describe('the packed tarball', () => {
       expect(result.code).toBe(0);
     },
     STEP_TIMEOUT_MS,
+  );
+});
+
+// ---------------------------------------------------------------------------------------------------
+// The README's and docs' code, run as printed
+
+interface Snippet {
+  where: string;
+  code: string;
+  /** `simulator`: an app that takes webhooks on PORT, driven by a simulated meeting; else a program. */
+  options: { simulator?: boolean; expect: string };
+}
+
+const RUNNABLE = /^<!-- runnable: (\{.*\}) -->$/;
+const FRAGMENT = '<!-- fragment -->';
+
+/** Every TypeScript block of the README and docs/, and the blocks not marked runnable or fragment. */
+async function documentedCode(): Promise<{ runnable: Snippet[]; unmarked: string[] }> {
+  const docs = (await readdir(join(REPO_ROOT, 'docs')))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`);
+  const runnable: Snippet[] = [];
+  const unmarked: string[] = [];
+  for (const file of ['README.md', ...docs]) {
+    const lines = (await readFile(join(REPO_ROOT, file), 'utf8')).split('\n');
+    lines.forEach((line, i) => {
+      if (!/^```(ts|typescript|js|javascript)\s*$/.test(line)) return;
+      const where = `${file}:${i + 1}`;
+      const marker = lines[i - 1]?.trim() ?? '';
+      const end = lines.indexOf('```', i + 1);
+      const code = lines.slice(i + 1, end).join('\n');
+      const match = RUNNABLE.exec(marker);
+      if (match?.[1] !== undefined) runnable.push({ where, code, options: JSON.parse(match[1]) });
+      else if (marker !== FRAGMENT) unmarked.push(where);
+    });
+  }
+  return { runnable, unmarked };
+}
+
+async function portAccepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** Runs one snippet in the consumer project with tsx; resolves with its output once `expect` matched. */
+async function runSnippet(snippet: Snippet, index: number): Promise<string> {
+  const file = join(consumer.dir, `snippet-${index}.mts`);
+  await writeFile(file, `${snippet.code}\n`);
+  const credentials = {
+    clientId: `doc_${randomToken()}`,
+    clientSecret: randomToken(),
+    secretToken: randomToken(),
+  };
+  const port = await freePort();
+  const child = spawn(process.execPath, [join('node_modules', 'tsx', 'dist', 'cli.mjs'), file], {
+    cwd: consumer.dir,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: consumer.dir,
+      ZOOM_CLIENT_ID: credentials.clientId,
+      ZOOM_CLIENT_SECRET: credentials.clientSecret,
+      ZOOM_SECRET_TOKEN: credentials.secretToken,
+      RTMSKIT_ALLOW_LOOPBACK: '1',
+      PORT: String(port),
+      DATA_DIR: join(consumer.dir, `data-${index}`),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    out += chunk;
+  });
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    err += chunk;
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+  let exitCode: number | null | undefined;
+  void exited.then((code) => {
+    exitCode = code;
+  });
+  cleanups.add(() => {
+    if (exitCode === undefined) child.kill('SIGKILL');
+  });
+  const expected = new RegExp(snippet.options.expect, 'm');
+  const describe = () => `${snippet.where}\nstdout:\n${out.slice(-3000)}\nstderr:\n${err.slice(-3000)}`;
+  if (snippet.options.simulator) {
+    await waitFor(
+      async () => {
+        if (exitCode !== undefined)
+          throw new Error(`the snippet exited (${exitCode}) before listening: ${describe()}`);
+        return portAccepts(port);
+      },
+      `${snippet.where} to listen on ${port}`,
+      30_000,
+      100,
+    );
+    const sim = await Simulator.start({
+      webhookUrl: `http://127.0.0.1:${port}/webhook`,
+      credentials,
+      timeScale: 8,
+    });
+    cleanups.add(() => sim.close());
+    sim.startStream({ participants: 2, durationMs: 16_000 });
+    await waitFor(() => expected.test(out), `${describe()}\nto print ${expected}`, 30_000, 50);
+    child.kill('SIGINT');
+    await Promise.race([exited, sleep(5_000)]);
+  } else {
+    await waitFor(() => exitCode !== undefined, `${snippet.where} to finish`, 60_000, 50);
+    expect(exitCode, describe()).toBe(0);
+    expect(out, describe()).toMatch(expected);
+  }
+  return out;
+}
+
+describe('the README and docs, run as printed', async () => {
+  const { runnable, unmarked } = await documentedCode();
+
+  it('mark every TypeScript block as runnable or as a fragment', () => {
+    expect(unmarked).toEqual([]);
+    expect(runnable.length).toBeGreaterThanOrEqual(3);
+  });
+
+  it.each(runnable.map((snippet, index) => ({ ...snippet, index })))(
+    '$where runs against the packed package',
+    async (snippet) => {
+      await runSnippet(snippet, snippet.index);
+    },
+    90_000,
   );
 });
