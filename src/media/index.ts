@@ -30,7 +30,7 @@ export {
   type RecordingOptions,
   type RecordingRef,
 } from './Recording.js';
-export { type RepairOptions, repairRecordings, UNFINISHED_REASON } from './repair.js';
+export { type RepairOptions, repairRecording, repairRecordings, UNFINISHED_REASON } from './repair.js';
 export {
   deleteStreamRecordings,
   type PruneRecordingsOptions,

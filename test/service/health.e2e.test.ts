@@ -84,7 +84,7 @@ describe('recordings folder', () => {
       durationMs: 600_000,
     });
     cleanups.add(() => sim.close());
-    sim.startStream();
+    const stream = sim.startStream();
     await waitFor(
       () => running.logs().some((l) => l.msg === 'recording write failed'),
       'the recording of the new stream to fail',
@@ -107,6 +107,11 @@ describe('recordings folder', () => {
     }, '/readyz to name the recent write failure');
     expect(recent).toEqual({ status: 503, body: { ok: false, reason: 'RECORDING_WRITES_FAILING' } });
 
+    // While that stream lives its recording keeps dropping frames: not ready. Once it ended, and the
+    // window since the last drop has passed, ready again.
+    sim.fault(stream.streamId, 'stop:6');
+    await waitFor(() => running.service.manager.streams().length === 0, 'the stream to end');
+    expect((await readyz(running.base)).status).toBe(503);
     offsetMs = SINK_FAILURE_WINDOW_MS + 1_000;
     expect(await readyz(running.base)).toEqual({ status: 200, body: { ok: true } });
     expect(running.logs().some((l) => l.msg === 'ready again')).toBe(true);
