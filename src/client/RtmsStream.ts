@@ -121,6 +121,18 @@ interface RecoveryCause {
   reason: string;
 }
 
+/** How far one recovery has come; a failover that replaces it goes on from here. */
+interface RecoveryProgress {
+  /** When the connection was lost (performance.now()). */
+  lostAt: number;
+  /** Attempts made. */
+  tries: number;
+  /** Delays waited (each announced by a `reconnecting` event). */
+  retries: number;
+  /** The first connection, not a reconnection. */
+  initial: boolean;
+}
+
 const TERMINAL: ReadonlySet<StreamStatus> = new Set(['closed', 'lost', 'failed']);
 
 /**
@@ -138,7 +150,14 @@ export class RtmsStream extends EventEmitter<StreamEvents> implements AsyncDispo
   private mediaUrls: Readonly<Record<string, string>> = {};
   private readonly lifetime = new AbortController();
   /** The running connect-everything attempt (initial, reconnect or failover). */
-  private allRecovery: AbortController | undefined;
+  private allRecovery:
+    | {
+        op: AbortController;
+        progress: RecoveryProgress;
+        /** The signaling socket this recovery replaces: its close is expected, not a new loss. */
+        replaces: RtmsSocket | undefined;
+      }
+    | undefined;
   private readonly tracker = new DeliveryTracker();
   private readonly waiters = new Set<Waiter>();
   private sessionId: string | undefined;
@@ -502,23 +521,29 @@ export class RtmsStream extends EventEmitter<StreamEvents> implements AsyncDispo
    * Reconnects signaling and every media socket (again), retrying with the policy inside the signaling
    * window. A later call replaces a running one (a failover during a reconnect).
    */
-  private recoverAll(cause: RecoveryCause, initial = false): void {
+  private recoverAll(cause: RecoveryCause, initial = false, carry?: RecoveryProgress): void {
     if (TERMINAL.has(this.statusValue) || this.statusValue === 'closing') return;
-    this.allRecovery?.abort();
+    this.allRecovery?.op.abort();
     for (const slot of this.slots) slot.recovery?.abort();
     const op = new AbortController();
-    this.allRecovery = op;
-    this.setStatus(initial ? 'connecting' : 'reconnecting');
+    const progress: RecoveryProgress = carry
+      ? { ...carry }
+      : { lostAt: performance.now(), tries: 0, retries: 0, initial };
+    const recovery = { op, progress, replaces: this.signaling };
+    this.allRecovery = recovery;
+    this.setStatus(progress.initial ? 'connecting' : 'reconnecting');
     void this.retryLoop(
       'all',
       [...this.options.kinds],
       cause,
       this.options.timeouts.signalingWindowMs,
       op,
-      initial,
+      // A carried recovery goes to the new servers at once: waiting out its backoff would only delay it.
+      progress.initial || carry !== undefined,
       () => this.establishAll(op.signal),
+      progress,
     ).finally(() => {
-      if (this.allRecovery === op) this.allRecovery = undefined;
+      if (this.allRecovery === recovery) this.allRecovery = undefined;
     });
   }
 
@@ -550,20 +575,20 @@ export class RtmsStream extends EventEmitter<StreamEvents> implements AsyncDispo
     op: AbortController,
     immediateFirst: boolean,
     attemptOnce: () => Promise<void>,
+    progress: RecoveryProgress = { lostAt: performance.now(), tries: 0, retries: 0, initial: false },
   ): Promise<void> {
-    const lostAt = performance.now();
-    let tries = 0;
-    let retries = 0;
+    const { lostAt } = progress;
     let duplicates = 0;
+    let immediate = immediateFirst;
     let lastError: unknown;
     const { trigger } = cause;
     let reason = cause.reason;
     for (;;) {
       if (op.signal.aborted || this.lifetime.signal.aborted) return;
-      if (tries > 0 || !immediateFirst) {
-        retries++;
+      if (!immediate) {
+        progress.retries++;
         const delay = this.options.reconnectPolicy({
-          attempt: retries,
+          attempt: progress.retries,
           elapsedMs: performance.now() - lostAt,
           windowMs,
           scope,
@@ -573,24 +598,32 @@ export class RtmsStream extends EventEmitter<StreamEvents> implements AsyncDispo
           this.lose(scope, kinds, reason, windowMs, lastError);
           return;
         }
-        this.emitSafe('reconnecting', { scope, kinds, trigger, reason, attempt: retries, delayMs: delay });
+        this.emitSafe('reconnecting', {
+          scope,
+          kinds,
+          trigger,
+          reason,
+          attempt: progress.retries,
+          delayMs: delay,
+        });
         try {
           await sleep(delay, op.signal);
         } catch {
           return;
         }
       }
-      tries++;
+      immediate = false;
+      progress.tries++;
       try {
         await attemptOnce();
         if (op.signal.aborted) return;
-        if (retries > 0) {
+        if (progress.retries > 0) {
           this.counters.reconnects++;
           this.emitSafe('reconnected', {
             scope,
             kinds,
             downtimeMs: performance.now() - lostAt,
-            attempts: tries,
+            attempts: progress.tries,
           });
         }
         this.everReady = true;
@@ -741,6 +774,8 @@ export class RtmsStream extends EventEmitter<StreamEvents> implements AsyncDispo
     if (socket !== this.signaling || info.byUs) return;
     this.signaling = undefined;
     if (TERMINAL.has(this.statusValue) || this.statusValue === 'closing') return;
+    // A recovery of everything is already replacing this socket (a failover that came before its loss).
+    if (this.allRecovery?.replaces === socket) return;
     if (
       this.sessionStopped !== undefined &&
       recoveryForStopReason(this.sessionStopped).action === 'stream-over'
@@ -776,7 +811,9 @@ export class RtmsStream extends EventEmitter<StreamEvents> implements AsyncDispo
   failover(serverUrls: readonly string[]): void {
     for (const url of serverUrls) checkServerUrl(url, this.options.allowedHosts, this.options.allowLoopback);
     this.serverUrls = serverUrls;
-    this.recoverAll({ trigger: 'failover', reason: 'server failover' });
+    // The old server usually dies first: the recovery its loss started goes on, now to the new servers
+    // and at once, so one failover is one recovery (one `reconnecting` sequence, one `reconnected`).
+    this.recoverAll({ trigger: 'failover', reason: 'server failover' }, false, this.allRecovery?.progress);
   }
 
   /** Zoom ended the stream (`rtms_stopped` or TERMINATED): close everything, no reconnect. */
@@ -793,7 +830,7 @@ export class RtmsStream extends EventEmitter<StreamEvents> implements AsyncDispo
     if (TERMINAL.has(this.statusValue)) return Promise.resolve();
     if (!this.draining) {
       this.setStatus('closing');
-      this.allRecovery?.abort();
+      this.allRecovery?.op.abort();
       for (const slot of this.slots) slot.recovery?.abort();
       const open = this.slots.flatMap((s) => (s.socket?.isOpen ? [s.socket.closed] : []));
       const grace = new Promise<void>((resolve) =>
@@ -952,7 +989,7 @@ export class RtmsStream extends EventEmitter<StreamEvents> implements AsyncDispo
     if (TERMINAL.has(this.statusValue)) return;
     this.terminalError = error;
     this.lifetime.abort();
-    this.allRecovery?.abort();
+    this.allRecovery?.op.abort();
     this.allRecovery = undefined;
     this.teardownSockets();
     this.waiters.clear();

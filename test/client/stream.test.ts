@@ -310,8 +310,10 @@ describe('failover scenarios (RTMS-PROTOCOL.md §7)', () => {
     const { manager, outcomes, pending } = harness.manager(sim);
     const audio = new AudioLog(true);
     const reconnected: ReconnectedEvent[] = [];
+    const reconnecting: ReconnectingEvent[] = [];
     let recovered: number | undefined;
     manager.on('audio', (_ref, frame) => audio.onFrame(frame));
+    manager.on('reconnecting', (_ref, e) => reconnecting.push(e));
     manager.on('reconnected', (_ref, e) => {
       reconnected.push(e);
       recovered ??= audio.count;
@@ -324,8 +326,27 @@ describe('failover scenarios (RTMS-PROTOCOL.md §7)', () => {
     });
     /** The audio count when the first recovery completed. */
     const recoveredAt = () => recovered;
-    return { sim, info, outcomes, pending, audio, reconnected, removed, recoveredAt };
+    return { sim, info, outcomes, pending, audio, reconnecting, reconnected, removed, recoveredAt };
   }
+
+  it('one failover is one recovery: one first attempt, one reconnected, attempts counted on', async () => {
+    const { outcomes, pending, reconnecting, reconnected, removed, sim, info } = await managedRun({
+      type: 'failover',
+    });
+    await waitUntil(() => outcomes.some((o) => o.outcome === 'failover'), 5_000, "outcome 'failover'");
+    await removed;
+    await Promise.all(pending);
+    // The sockets dropped first (a signaling loss), then the new rtms_started: one recovery, not two.
+    expect(reconnecting.filter((e) => e.attempt === 1), JSON.stringify(reconnecting)).toHaveLength(1);
+    const attempts = reconnecting.map((e) => e.attempt);
+    expect(attempts).toEqual([...attempts].sort((a, b) => a - b));
+    expect(new Set(attempts).size).toBe(attempts.length);
+    expect(reconnected).toHaveLength(1);
+    expect(reconnected[0]?.scope).toBe('all');
+    const report = reportOf(sim, info.streamId);
+    expect(report.maxConcurrentSignaling).toBe(1);
+    expect(report.handshakes.signaling.ok).toBe(2);
+  });
 
   it('server failover: the new rtms_started goes through the manager and moves the stream', async () => {
     const { sim, info, outcomes, pending, audio, reconnected, removed, recoveredAt } = await managedRun({
