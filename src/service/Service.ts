@@ -130,6 +130,11 @@ export class RtmsService implements AsyncDisposable {
       maxConcurrentHandshakes: config.maxConcurrentHandshakes,
     });
     let readiness: ReadinessCheck | undefined;
+    /**
+     * The folder of each stream's recording, kept from its start: the recorder drops a recording from
+     * `recordings()` as soon as it starts finalizing, and the manifest does not hold its own folder.
+     */
+    const folders = new Map<string, string>();
     const recorder = attachRecorder(manager, {
       dataDir: config.dataDir,
       audioLayout: config.audioLayout,
@@ -137,7 +142,26 @@ export class RtmsService implements AsyncDisposable {
         readiness?.sinkFailed(`stream ${ref.streamId}: ${err.message}`);
         logger.error({ err, stream: ref.streamId }, 'recording write failed');
       },
-      ...(options.onRecordingFinalized ? { onFinalized: options.onRecordingFinalized } : {}),
+      onFinalized: (manifest, ref) => {
+        const dir = folders.get(ref.streamId);
+        folders.delete(ref.streamId);
+        // Where the files are is the first thing a person looks for when a stream ends.
+        logger.info(
+          {
+            stream: ref.streamId,
+            dir,
+            reason: manifest.endReason,
+            ...(manifest.stopReasonName ? { stopReason: manifest.stopReasonName } : {}),
+          },
+          'recording finished',
+        );
+        options.onRecordingFinalized?.(manifest, ref);
+      },
+    });
+    // Registered after the recorder's own listener, so the stream's recording exists by now.
+    manager.on('streamAdded', (ref) => {
+      const recording = recorder.recordings().find((r) => r.ref.streamId === ref.streamId);
+      if (recording !== undefined) folders.set(ref.streamId, recording.dir);
     });
     readiness = new ReadinessCheck({
       store,
