@@ -5,7 +5,8 @@
 import { execFile } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { stat } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { get as httpGet } from 'node:http';
+import { createServer, isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { probeWritable } from '../media/folders.js';
@@ -83,8 +84,12 @@ export function checkConfig(options: DoctorOptions): { result: CheckResult; conf
   try {
     config = loadConfig(options.envFile ? { envFile: options.envFile } : {}, options.env, options.cwd);
   } catch (err) {
-    if (isRtmsError(err))
-      return { result: result('configuration', 'fail', err.message.split(' — ')[0] ?? err.message, err.fix) };
+    if (isRtmsError(err)) {
+      const detail = err.message.split(' — ')[0] ?? err.message;
+      // A malformed value's message already says what is allowed; only where to change it is left.
+      const fix = err.fix ?? 'correct the value where it is set: the environment or .env';
+      return { result: result('configuration', 'fail', detail, fix) };
+    }
     throw err;
   }
   const problems: string[] = [];
@@ -163,30 +168,92 @@ export function checkRetention(config: ServiceConfig | undefined): CheckResult {
   );
 }
 
-export function checkPort(host: string, port: number): Promise<CheckResult> {
+/** Time whatever holds the port has to answer `/healthz` before doctor decides it is not rtmskit. */
+export const HEALTH_PROBE_TIMEOUT_MS = 1_000;
+
+/** The address to reach a service bound to `host` from this machine (a wildcard bind is reached on loopback). */
+function probeUrl(host: string, port: number): string {
+  const target = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
+  return `http://${isIP(target) === 6 ? `[${target}]` : target}:${port}/healthz`;
+}
+
+/** More than this is not a `/healthz` answer. */
+const HEALTH_BODY_CAP_BYTES = 1024;
+
+/**
+ * True when `http://<host>:<port>/healthz` answers 200 with `{"ok": true}`, as `rtmskit serve` does:
+ * the port is held by rtmskit itself, not by some other program.
+ *
+ * @remarks A plain `http.get` on its own socket, destroyed when done: whatever holds the port (maybe a
+ * program that never answers) must not be left with a connection open.
+ */
+export function isRtmskitService(
+  host: string,
+  port: number,
+  timeoutMs: number = HEALTH_PROBE_TIMEOUT_MS,
+): Promise<boolean> {
   return new Promise((done) => {
-    const server = createServer();
-    server.once('error', (err: NodeJS.ErrnoException) => {
-      done(
-        err.code === 'EADDRINUSE'
-          ? result(
-              'port',
-              'fail',
-              `${host}:${port} is in use`,
-              'stop the other process (another rtmskit serve?) or set RTMSKIT_PORT',
-            )
-          : result(
-              'port',
-              'fail',
-              `cannot listen on ${host}:${port} (${err.code ?? err.message})`,
-              'set RTMSKIT_HOST to a local address',
-            ),
-      );
+    let settled = false;
+    const finish = (answer: boolean) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      req.destroy();
+      done(answer);
+    };
+    const req = httpGet(probeUrl(host, port), { agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      let bytes = 0;
+      res.on('data', (chunk: Buffer) => {
+        bytes += chunk.length;
+        if (bytes > HEALTH_BODY_CAP_BYTES) finish(false);
+        else chunks.push(chunk);
+      });
+      res.on('end', () => {
+        if (res.statusCode !== 200) return finish(false);
+        try {
+          const body: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+          finish(typeof body === 'object' && body !== null && (body as { ok?: unknown }).ok === true);
+        } catch {
+          finish(false);
+        }
+      });
+      res.on('error', () => finish(false));
     });
-    server.listen(port, host, () => {
-      server.close(() => done(result('port', 'pass', `${host}:${port} is free`)));
-    });
+    // Not HTTP, refused, or too slow: something else holds the port.
+    req.on('error', () => finish(false));
+    const timer = setTimeout(() => finish(false), timeoutMs);
   });
+}
+
+/**
+ * The port `rtmskit serve` would listen on is free. Held by a running rtmskit service it is a warning,
+ * not a failure: doctor is often run next to the service it checks.
+ */
+export async function checkPort(host: string, port: number): Promise<CheckResult> {
+  const error = await new Promise<NodeJS.ErrnoException | undefined>((done) => {
+    const server = createServer();
+    server.once('error', (err: NodeJS.ErrnoException) => done(err));
+    server.listen(port, host, () => server.close(() => done(undefined)));
+  });
+  if (error === undefined) return result('port', 'pass', `${host}:${port} is free`);
+  if (error.code !== 'EADDRINUSE') {
+    return result(
+      'port',
+      'fail',
+      `cannot listen on ${host}:${port} (${error.code ?? error.message})`,
+      'set RTMSKIT_HOST to a local address',
+    );
+  }
+  if (await isRtmskitService(host, port)) {
+    return result(
+      'port',
+      'warn',
+      `${host}:${port} is in use by a running rtmskit service`,
+      'fine if it is the service being checked; to start another rtmskit serve, stop this one or set RTMSKIT_PORT',
+    );
+  }
+  return result('port', 'fail', `${host}:${port} is in use`, 'stop the other process or set RTMSKIT_PORT');
 }
 
 export async function checkStore(storeUrl: string): Promise<CheckResult> {

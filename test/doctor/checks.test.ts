@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
-import { createServer as createNetServer, type Server as NetServer } from 'node:net';
+import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -52,7 +52,19 @@ afterEach(() => cleanups.run());
 
 const tempDir = () => cleanups.tempDir('rtmskit-doctor-');
 
+/**
+ * Connections each server accepted. doctor's port check now connects to whatever holds the port, and a
+ * bare net server never reads from it, so it would not notice the probe hang up: close() would wait forever.
+ */
+const accepted = new WeakMap<NetServer | HttpServer, Set<Socket>>();
+
 function listen(server: NetServer | HttpServer, port = 0): Promise<number> {
+  const sockets = new Set<Socket>();
+  accepted.set(server, sockets);
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, '127.0.0.1', () => {
@@ -64,7 +76,7 @@ function listen(server: NetServer | HttpServer, port = 0): Promise<number> {
 }
 
 function closeServer(server: NetServer | HttpServer): Promise<void> {
-  if ('closeAllConnections' in server) server.closeAllConnections();
+  for (const socket of accepted.get(server) ?? []) socket.destroy();
   return new Promise((resolve) => server.close(() => resolve()));
 }
 
@@ -283,6 +295,30 @@ describe('checkPort', () => {
     } finally {
       await closeServer(holder);
     }
+  });
+
+  it('warns, not fails, when a running rtmskit service holds the port', async () => {
+    const service = await startService(await tempDir());
+    const port = Number(new URL(service.url).port);
+    const result = await checkPort('127.0.0.1', port);
+    expect(result).toMatchObject({
+      name: 'port',
+      status: 'warn',
+      detail: `127.0.0.1:${port} is in use by a running rtmskit service`,
+    });
+    expect(result.fix).toContain('RTMSKIT_PORT');
+  });
+
+  it.each([
+    [200, '{"ok":false}'],
+    [404, '{"ok":true}'],
+    [200, 'ok'],
+  ])('fails when another HTTP server holds the port (/healthz answers %i %s)', async (status, body) => {
+    const url = await httpServer(() => ({ status, body }));
+    const port = Number(new URL(url).port);
+    const result = await checkPort('127.0.0.1', port);
+    expect(result.status).toBe('fail');
+    expect(result.detail).toBe(`127.0.0.1:${port} is in use`);
   });
 });
 
