@@ -55,16 +55,17 @@ function parseFlags(flags: DemoFlags): {
 } {
   const durationMs = parseDurationMs(flags.duration);
   if (durationMs === undefined || durationMs <= 0)
-    throw new CliError('--duration must look like 30s, 2m or 1500ms');
+    throw CliError.badValue('--duration', flags.duration, 'a duration such as 30s, 2m or 1500ms');
   const streams = Number(flags.streams);
   if (!Number.isInteger(streams) || streams < 1 || streams > 500)
-    throw new CliError('--streams must be 1 to 500');
+    throw CliError.badValue('--streams', flags.streams, 'a whole number from 1 to 500');
   const participants = Number(flags.participants);
   if (!Number.isInteger(participants) || participants < 1 || participants > 50) {
-    throw new CliError('--participants must be 1 to 50');
+    throw CliError.badValue('--participants', flags.participants, 'a whole number from 1 to 50');
   }
   const timeScale = Number(flags.timeScale);
-  if (!(timeScale >= 1 && timeScale <= 100)) throw new CliError('--time-scale must be 1 to 100');
+  if (!(timeScale >= 1 && timeScale <= 100))
+    throw CliError.badValue('--time-scale', flags.timeScale, 'a number from 1 to 100');
   try {
     return { durationMs, streams, participants, timeScale, faults: flags.fault.map(parseFault) };
   } catch (err) {

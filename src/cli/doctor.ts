@@ -3,6 +3,8 @@
  */
 import type { Command } from 'commander';
 import { type CheckResult, runDoctor } from '../doctor/checks.js';
+import { cliEnv, dotenvOption } from './env.js';
+import { EXIT_FAILED } from './util.js';
 
 const MARK: Readonly<Record<CheckResult['status'], string>> = {
   pass: 'PASS',
@@ -39,9 +41,16 @@ export function registerDoctor(program: Command): void {
       'send a signed endpoint.url_validation to this public URL and check the answer',
     )
     .option('--oauth-base <url>', 'OAuth base for the S2S token check (the simulator’s URL to test)')
-    .option('--dotenv <path>', 'read settings from this file instead of ./.env')
+    .addOption(dotenvOption())
     .option('--json', 'print the results as JSON')
+    .addHelpText(
+      'after',
+      '\nChecks the settings rtmskit serve reads (see rtmskit serve --help), from the environment and ./.env\n' +
+        '(or --dotenv <path>). Exit code 1 when a check fails.',
+    )
     .action(async (flags: { webhookUrl?: string; oauthBase?: string; dotenv?: string; json?: boolean }) => {
+      // A --dotenv file that is not there is a mistake in the command line, not a failed check.
+      if (flags.dotenv !== undefined) cliEnv(flags.dotenv);
       const results = await runDoctor({
         env: process.env,
         cwd: process.cwd(),
@@ -52,6 +61,6 @@ export function registerDoctor(program: Command): void {
       process.stdout.write(
         flags.json ? `${JSON.stringify(results, null, 2)}\n` : `${formatChecks(results)}\n`,
       );
-      if (results.some((r) => r.status === 'fail')) process.exitCode = 1;
+      if (results.some((r) => r.status === 'fail')) process.exitCode = EXIT_FAILED;
     });
 }

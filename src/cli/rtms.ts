@@ -8,8 +8,9 @@ import {
   type RtmsAction,
   ZoomRestClient,
 } from '../rest/ZoomRestClient.js';
-import { cliEnv } from './env.js';
-import { CliError, envFirst } from './util.js';
+import { cliEnv, dotenvOption, settingValue } from './env.js';
+import { type ListedSetting, settingsSection } from './help.js';
+import { CliError } from './util.js';
 
 interface RtmsFlags {
   apiBase: string;
@@ -20,43 +21,63 @@ interface RtmsFlags {
 
 const ACTIONS: readonly RtmsAction[] = ['start', 'stop', 'pause', 'resume'];
 
+/** What REST control reads: the account, the S2S app (falling back to the RTMS app), the RTMS app's id. */
+const REST_SETTINGS: readonly ListedSetting[] = [
+  { name: 'ZOOM_ACCOUNT_ID', use: { required: true } },
+  'ZOOM_S2S_CLIENT_ID',
+  'ZOOM_S2S_CLIENT_SECRET',
+  'ZOOM_CLIENT_ID',
+  { name: 'ZOOM_CLIENT_SECRET', use: { default: 'none; needed when ZOOM_S2S_CLIENT_SECRET is not set' } },
+];
+
 export function registerRtms(program: Command): void {
   const rtms = program
     .command('rtms')
     .description('start, stop, pause or resume RTMS in a live meeting (REST)');
   for (const action of ACTIONS) {
-    rtms
+    const command = rtms
       .command(`${action} <meetingId>`)
       .description(`${action} the RTMS app in a live meeting`)
       .option('--api-base <url>', 'Zoom API base (the simulator’s URL to test)', DEFAULT_API_BASE)
       .option('--oauth-base <url>', 'Zoom OAuth base (the simulator’s URL to test)', DEFAULT_OAUTH_BASE)
       .option('--participant-user-id <id>', 'start RTMS on behalf of this participant')
-      .option('--dotenv <path>', 'read settings from this file instead of ./.env')
+      .addOption(dotenvOption());
+    command
+      .addHelpText('after', () =>
+        settingsSection(
+          command,
+          'Settings, from the environment or .env: a Server-to-Server OAuth app (ZOOM_S2S_CLIENT_ID/SECRET,\n' +
+            'falling back to the RTMS app’s own id and secret) of the account ZOOM_ACCOUNT_ID; ZOOM_CLIENT_ID\n' +
+            'names the RTMS app in the request.',
+          REST_SETTINGS,
+        ),
+      )
       .action(async (meetingId: string, flags: RtmsFlags) => {
         const env = cliEnv(flags.dotenv);
-        const appClientId = envFirst(env, 'ZOOM_CLIENT_ID', 'ZM_CLIENT_ID', 'ZM_RTMS_CLIENT');
-        const appSecret = envFirst(env, 'ZOOM_CLIENT_SECRET', 'ZM_CLIENT_SECRET', 'ZM_RTMS_SECRET');
-        const accountId = envFirst(env, 'ZOOM_ACCOUNT_ID');
+        const appClientId = settingValue(env, 'ZOOM_CLIENT_ID');
+        const appSecret = settingValue(env, 'ZOOM_CLIENT_SECRET');
+        const accountId = settingValue(env, 'ZOOM_ACCOUNT_ID');
+        const s2sClientSecret = settingValue(env, 'ZOOM_S2S_CLIENT_SECRET') ?? appSecret;
         const missing = [
           ...(accountId ? [] : ['ZOOM_ACCOUNT_ID']),
           ...(appClientId ? [] : ['ZOOM_CLIENT_ID']),
-          ...(envFirst(env, 'ZOOM_S2S_CLIENT_SECRET') || appSecret ? [] : ['ZOOM_S2S_CLIENT_SECRET']),
+          ...(s2sClientSecret ? [] : ['ZOOM_S2S_CLIENT_SECRET']),
         ];
-        if (missing.length > 0) {
+        if (!accountId || !appClientId || !s2sClientSecret) {
           throw new CliError(
             `missing ${missing.join(', ')}: REST control needs the account id, the RTMS app's client id, and a ` +
               'Server-to-Server OAuth app (ZOOM_S2S_CLIENT_ID/SECRET, or the app’s own id/secret) — set them in .env',
           );
         }
         const client = new ZoomRestClient({
-          accountId: accountId!,
-          clientId: envFirst(env, 'ZOOM_S2S_CLIENT_ID') ?? appClientId!,
-          clientSecret: envFirst(env, 'ZOOM_S2S_CLIENT_SECRET') ?? appSecret!,
+          accountId,
+          clientId: settingValue(env, 'ZOOM_S2S_CLIENT_ID') ?? appClientId,
+          clientSecret: s2sClientSecret,
           apiBase: flags.apiBase,
           oauthBase: flags.oauthBase,
         });
         const { status } = await client.rtmsStatus(meetingId, action, {
-          clientId: appClientId!,
+          clientId: appClientId,
           ...(flags.participantUserId ? { participantUserId: flags.participantUserId } : {}),
         });
         process.stdout.write(

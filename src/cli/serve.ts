@@ -2,9 +2,11 @@
  * `rtmskit serve`: the service, configured from flags, the environment and `.env`.
  */
 import type { Command } from 'commander';
-import { type ConfigFlags, loadConfig } from '../service/config.js';
+import { CONFIG_FLAGS, type ConfigFlags, loadConfig, SETTINGS, type SettingName } from '../service/config.js';
 import { RtmsService } from '../service/Service.js';
-import { CliError } from './util.js';
+import { dotenvOption } from './env.js';
+import { settingFlagText, settingsSection } from './help.js';
+import { CliError, EXIT_FAILED, EXIT_INTERRUPTED } from './util.js';
 
 /** On the first SIGINT/SIGTERM shut down cleanly; on the second, exit at once. */
 export function onShutdownSignals(shutdown: () => Promise<void>, out: (line: string) => void): () => void {
@@ -12,7 +14,7 @@ export function onShutdownSignals(shutdown: () => Promise<void>, out: (line: str
   const handler = (signal: NodeJS.Signals) => {
     if (stopping) {
       out(`${signal} again: exiting now`);
-      process.exit(130);
+      process.exit(EXIT_INTERRUPTED);
     }
     stopping = true;
     out(`${signal}: stopping (press Ctrl-C again to exit at once)`);
@@ -26,23 +28,30 @@ export function onShutdownSignals(shutdown: () => Promise<void>, out: (line: str
   };
 }
 
+/** The settings `serve` reads that no flag overrides: listed after the options. */
+const FLAGGED: ReadonlySet<string> = new Set(CONFIG_FLAGS.map((f) => f.setting));
+const ENVIRONMENT_ONLY: readonly SettingName[] = SETTINGS.map((s) => s.names[0]).filter(
+  (name) => !FLAGGED.has(name),
+);
+
 export function registerServe(program: Command): void {
-  program
+  const serve = program
     .command('serve')
-    .description('receive Zoom webhooks, hold every stream, and record it')
-    .option('--port <port>', 'HTTP port (env RTMSKIT_PORT, default 8080)')
-    .option('--host <host>', 'address to bind (env RTMSKIT_HOST, default 127.0.0.1)')
-    .option('--webhook-path <path>', 'webhook path (env RTMSKIT_WEBHOOK_PATH, default /webhook)')
-    .option('--data-dir <dir>', 'recordings and database (env RTMSKIT_DATA_DIR, default ./data)')
-    .option('--store-url <url>', 'sqlite:<path>, memory: or redis://… (env RTMSKIT_STORE_URL)')
+    .description('receive Zoom webhooks, hold every stream, and record it');
+  for (const { flag, arg, setting } of CONFIG_FLAGS) serve.option(`${flag} ${arg}`, settingFlagText(setting));
+  serve
+    .addOption(dotenvOption())
     .option(
-      '--media <kinds>',
-      'comma-separated media kinds (env RTMSKIT_MEDIA, default audio,transcript,chat)',
+      '--insecure-skip-verify',
+      'accept unsigned webhooks, so ZOOM_SECRET_TOKEN is not needed: for local experiments only',
     )
-    .option('--audio-layout <layout>', 'auto, mixed or per-speaker (env RTMSKIT_AUDIO_LAYOUT)')
-    .option('--log-level <level>', 'log level (env RTMSKIT_LOG_LEVEL, default info)')
-    .option('--dotenv <path>', 'read settings from this file instead of ./.env')
-    .option('--insecure-skip-verify', 'accept unsigned webhooks: for local experiments only')
+    .addHelpText('after', () =>
+      settingsSection(
+        serve,
+        'Settings read from the environment or .env (the environment wins over the file):',
+        ENVIRONMENT_ONLY,
+      ),
+    )
     .action(async (flags: ConfigFlags & { dotenv?: string }) => {
       const { dotenv, ...rest } = flags;
       const config = loadConfig({ ...rest, ...(dotenv ? { envFile: dotenv } : {}) }, process.env);
@@ -51,9 +60,11 @@ export function registerServe(program: Command): void {
         service = await RtmsService.start(config);
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
+        // The configuration is fine; the machine is not (something holds the port): the command failed.
         if (code === 'EADDRINUSE') {
           throw new CliError(
             `port ${config.port} on ${config.host} is in use (another rtmskit serve?); set RTMSKIT_PORT or --port`,
+            EXIT_FAILED,
           );
         }
         if (code === 'EADDRNOTAVAIL' || code === 'EACCES') {

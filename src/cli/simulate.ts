@@ -4,14 +4,23 @@
 import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { StopReason } from '../protocol/enums.js';
 import { PRODUCTS, type Product } from '../protocol/products.js';
 import { parseDurationMs, parseFault, type ScheduledFault } from '../simulator/faults.js';
 import type { FrameMode, SimulatorOptions } from '../simulator/options.js';
 import { Simulator } from '../simulator/Simulator.js';
+import { type CliEnv, cliEnv, dotenvOption, settingValue } from './env.js';
+import { settingFlagText, settingsSection } from './help.js';
 import { onShutdownSignals } from './serve.js';
-import { CliError, envFirst } from './util.js';
+import { CliError, EXIT_FAILED } from './util.js';
+
+/**
+ * After Ctrl-C / SIGTERM, how long the `rtms_stopped` webhooks get to go out before the simulator closes.
+ * Zoom retries a failed delivery minutes later; waiting for that would make the signal look ignored.
+ */
+export const SIGNAL_DRAIN_MS = 400;
 
 interface SimulateFlags {
   webhookUrl?: string;
@@ -33,33 +42,34 @@ interface SimulateFlags {
   fault: string[];
   report?: string;
   quiet?: boolean;
+  dotenv?: string;
 }
 
 function intFlag(name: string, value: string, min: number): number {
   if (!/^\d+$/.test(value) || Number(value) < min)
-    throw new CliError(`--${name} must be a whole number >= ${min}`);
+    throw CliError.badValue(`--${name}`, value, `a whole number of at least ${min}`);
   return Number(value);
 }
 
 /** Turns flags and environment into simulator options. Throws a CliError naming the bad flag. */
-export function simulatorOptionsOf(flags: SimulateFlags, env: NodeJS.ProcessEnv): SimulatorOptions {
+export function simulatorOptionsOf(flags: SimulateFlags, env: CliEnv): SimulatorOptions {
   if (!(PRODUCTS as readonly string[]).includes(flags.product)) {
-    throw new CliError(`--product must be one of ${PRODUCTS.join(', ')}`);
+    throw CliError.badValue('--product', flags.product, `one of ${PRODUCTS.join(', ')}`);
   }
-  if (!['text', 'binary', 'mixed'].includes(flags.frames))
-    throw new CliError('--frames must be text, binary or mixed');
+  if (!(FRAME_MODES as readonly string[]).includes(flags.frames))
+    throw CliError.badValue('--frames', flags.frames, `one of ${FRAME_MODES.join(', ')}`);
   const durationMs = parseDurationMs(flags.duration);
   if (durationMs === undefined || durationMs <= 0)
-    throw new CliError('--duration must look like 30s, 2m or 1500ms');
+    throw CliError.badValue('--duration', flags.duration, 'a duration such as 30s, 2m or 1500ms');
   const timeScale = Number(flags.timeScale);
   if (!(timeScale >= 1) || !Number.isFinite(timeScale))
-    throw new CliError('--time-scale must be a number >= 1');
+    throw CliError.badValue('--time-scale', flags.timeScale, 'a number of at least 1');
   if (flags.webhookUrl !== undefined) {
     try {
       const url = new URL(flags.webhookUrl);
       if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('protocol');
     } catch {
-      throw new CliError(`--webhook-url ${flags.webhookUrl} is not an http(s) URL`);
+      throw CliError.badValue('--webhook-url', flags.webhookUrl, 'an http:// or https:// URL');
     }
   }
   let faults: ScheduledFault[];
@@ -69,16 +79,15 @@ export function simulatorOptionsOf(flags: SimulateFlags, env: NodeJS.ProcessEnv)
     throw new CliError((err as Error).message);
   }
   const credentials: NonNullable<SimulatorOptions['credentials']> = {};
-  const clientId = flags.clientId ?? envFirst(env, 'ZOOM_CLIENT_ID', 'ZM_CLIENT_ID', 'ZM_RTMS_CLIENT');
-  const clientSecret =
-    flags.clientSecret ?? envFirst(env, 'ZOOM_CLIENT_SECRET', 'ZM_CLIENT_SECRET', 'ZM_RTMS_SECRET');
-  const secretToken = flags.secretToken ?? envFirst(env, 'ZOOM_SECRET_TOKEN', 'ZOOM_WEBHOOK_SECRET_TOKEN');
-  const accountId = flags.accountId ?? envFirst(env, 'ZOOM_ACCOUNT_ID');
-  const s2sClientId = flags.s2sClientId ?? envFirst(env, 'ZOOM_S2S_CLIENT_ID');
-  const s2sClientSecret = flags.s2sClientSecret ?? envFirst(env, 'ZOOM_S2S_CLIENT_SECRET');
-  const videoSdkKey = envFirst(env, 'ZOOM_VIDEO_SDK_KEY');
-  const videoSdkSecret = envFirst(env, 'ZOOM_VIDEO_SDK_SECRET');
-  const videoSdkSecretToken = envFirst(env, 'ZOOM_VIDEO_SDK_SECRET_TOKEN');
+  const clientId = flags.clientId ?? settingValue(env, 'ZOOM_CLIENT_ID');
+  const clientSecret = flags.clientSecret ?? settingValue(env, 'ZOOM_CLIENT_SECRET');
+  const secretToken = flags.secretToken ?? settingValue(env, 'ZOOM_SECRET_TOKEN');
+  const accountId = flags.accountId ?? settingValue(env, 'ZOOM_ACCOUNT_ID');
+  const s2sClientId = flags.s2sClientId ?? settingValue(env, 'ZOOM_S2S_CLIENT_ID');
+  const s2sClientSecret = flags.s2sClientSecret ?? settingValue(env, 'ZOOM_S2S_CLIENT_SECRET');
+  const videoSdkKey = settingValue(env, 'ZOOM_VIDEO_SDK_KEY');
+  const videoSdkSecret = settingValue(env, 'ZOOM_VIDEO_SDK_SECRET');
+  const videoSdkSecretToken = settingValue(env, 'ZOOM_VIDEO_SDK_SECRET_TOKEN');
   if (clientId) credentials.clientId = clientId;
   if (clientSecret) credentials.clientSecret = clientSecret;
   if (secretToken) credentials.secretToken = secretToken;
@@ -108,34 +117,46 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
+const FRAME_MODES = ['text', 'binary', 'mixed'] as const satisfies readonly FrameMode[];
+
 export function registerSimulate(program: Command): void {
-  program
-    .command('simulate')
+  const simulate = program.command('simulate');
+  simulate
     .description('run the Zoom side of RTMS on localhost: webhooks, signaling, media, REST and OAuth')
     .option('--webhook-url <url>', 'where to send webhooks (your app)')
-    .option('--client-id <id>', 'app client id (env ZOOM_CLIENT_ID; generated when absent)')
-    .option('--client-secret <secret>', 'app client secret (env ZOOM_CLIENT_SECRET)')
-    .option('--secret-token <token>', 'webhook secret token (env ZOOM_SECRET_TOKEN)')
+    .option('--client-id <id>', settingFlagText('ZOOM_CLIENT_ID', { default: 'generated' }))
+    .option('--client-secret <secret>', settingFlagText('ZOOM_CLIENT_SECRET', { default: 'generated' }))
+    .option('--secret-token <token>', settingFlagText('ZOOM_SECRET_TOKEN', { default: 'generated' }))
     .option('--product <product>', `one of ${PRODUCTS.join(', ')}`, 'meeting')
     .option('--streams <n>', 'streams to start (0: wait for REST start calls)', '1')
     .option('--participants <k>', 'participants per stream', '3')
     .option('--duration <time>', 'simulated length of each stream', '30s')
     .option('--time-scale <x>', 'run simulated time x times faster', '1')
-    .option('--frames <mode>', 'text, binary or mixed WebSocket frames', 'text')
+    .option('--frames <mode>', `WebSocket frames: ${FRAME_MODES.join(', ')}`, 'text')
     .option('--tls', 'serve wss:// and https:// with a self-signed certificate')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', 'port for REST, OAuth, signaling and media (0: any)', '0')
-    .option('--account-id <id>', 'S2S OAuth account id (env ZOOM_ACCOUNT_ID; default sim-account)')
-    .option(
-      '--s2s-client-id <id>',
-      'S2S OAuth client id (env ZOOM_S2S_CLIENT_ID; default: the app client id)',
-    )
-    .option('--s2s-client-secret <secret>', 'S2S OAuth client secret (env ZOOM_S2S_CLIENT_SECRET)')
+    .option('--account-id <id>', settingFlagText('ZOOM_ACCOUNT_ID', { default: 'sim-account' }))
+    .option('--s2s-client-id <id>', settingFlagText('ZOOM_S2S_CLIENT_ID'))
+    .option('--s2s-client-secret <secret>', settingFlagText('ZOOM_S2S_CLIENT_SECRET'))
     .option('--fault <spec>', 'NAME[@TIME][:ARG], repeatable (e.g. drop-media@10s:audio)', collect, [])
     .option('--report <file>', 'write the JSON report here at the end')
     .option('--quiet', 'no line per event: only the credentials, warnings and the summary')
+    .addOption(dotenvOption())
+    .addHelpText(
+      'after',
+      () =>
+        '\nCredentials a flag does not give are read from the environment, then from ./.env (or --dotenv <path>),\n' +
+        'as rtmskit serve reads them: started side by side in one folder, the two agree.\n' +
+        settingsSection(simulate, 'The Video SDK app (sessions), which has no flags:', [
+          { name: 'ZOOM_VIDEO_SDK_KEY', use: { default: 'the client id' } },
+          { name: 'ZOOM_VIDEO_SDK_SECRET', use: { default: 'the client secret' } },
+          { name: 'ZOOM_VIDEO_SDK_SECRET_TOKEN', use: { default: 'the secret token' } },
+        ]),
+    )
     .action(async (flags: SimulateFlags) => {
-      const options = simulatorOptionsOf(flags, process.env);
+      // The same `.env` as `rtmskit serve` in this folder, or the webhooks would be signed with other secrets.
+      const options = simulatorOptionsOf(flags, cliEnv(flags.dotenv));
       await runSimulate(options, flags);
     });
 }
@@ -147,7 +168,10 @@ async function runSimulate(options: SimulatorOptions, flags: SimulateFlags): Pro
   } catch (err) {
     const code = (err as { code?: string }).code;
     if (code === 'EADDRINUSE')
-      throw new CliError(`port ${options.port} on ${options.host} is in use; pick another with --port`);
+      throw new CliError(
+        `port ${options.port} on ${options.host} is in use; pick another with --port`,
+        EXIT_FAILED,
+      );
     if (code === 'EADDRNOTAVAIL')
       throw new CliError(`cannot listen on ${options.host}; use a local address with --host`);
     throw err;
@@ -180,30 +204,36 @@ async function runSimulate(options: SimulatorOptions, flags: SimulateFlags): Pro
   }
   for (let i = 0; i < (options.streams ?? 0); i++) sim.startStream();
 
-  let interrupted!: () => void;
-  const stopped = new Promise<void>((resolve) => {
-    interrupted = resolve;
+  let interrupt!: () => void;
+  const interrupted = new Promise<void>((resolve) => {
+    interrupt = resolve;
   });
   const detach = onShutdownSignals(async () => {
     for (const id of sim.streamIds()) {
       if (sim.stream(id).state !== 'ended') sim.stopStream(id, StopReason.HOST_TRIGGERED);
     }
-    interrupted();
+    interrupt();
   }, out);
+  // After a signal: a moment for the rtms_stopped webhooks, then close, which cancels pending retries.
+  const drained = interrupted.then(() =>
+    Promise.race([sim.whenIdle(), delay(SIGNAL_DRAIN_MS, undefined, { ref: false })]),
+  );
   if ((options.streams ?? 0) === 0) {
     out('no stream started: waiting for PATCH /v2/live_meetings/{meetingId}/rtms_app/status (Ctrl-C to end)');
-    await stopped;
+    await drained;
+  } else {
+    await Promise.race([sim.whenIdle(), drained]);
   }
-  await sim.whenIdle();
   const report = sim.stats();
   await sim.close();
-  detach();
   out('');
   out(summaryOf(report));
   if (flags.report) {
     await writeFile(flags.report, `${JSON.stringify(report, null, 2)}\n`);
     out(`report written to ${flags.report}`);
   }
+  // Only now: a second signal while the report is being written still exits at once.
+  detach();
 }
 
 /** The end-of-run summary: one line per stream, then webhooks. */

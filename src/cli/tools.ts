@@ -7,48 +7,77 @@ import type { Command } from 'commander';
 import { handshakeSignature, handshakeSignedString } from '../protocol/signature.js';
 import { webhookSignature } from '../protocol/webhookSignature.js';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../webhook/receiver.js';
-import { cliEnv } from './env.js';
-import { CliError, envFirst } from './util.js';
+import { cliEnv, dotenvOption, settingValue } from './env.js';
+import { settingFlagText } from './help.js';
+import { CliError, EXIT_FAILED } from './util.js';
+
+/** Where both commands find credentials a flag does not give, said in their help. */
+const READS_DOTENV =
+  '\nCredentials a flag does not give are read from the environment, then from ./.env, or from the file\n' +
+  '--dotenv <path> names (the environment wins over the file).';
+
+/** A file named by a flag, read whole; a missing or unreadable one is a usage error naming the flag. */
+async function readNamedFile(flag: string, path: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder' : (code ?? String(err));
+    throw new CliError(`${flag} ${path}: ${why}`);
+  }
+}
 
 export function registerTools(program: Command): void {
   program
     .command('signature')
     .description('print the RTMS handshake signature and the exact string that was signed')
-    .option('--client-id <id>', 'app client id (env ZOOM_CLIENT_ID)')
-    .option('--client-secret <secret>', 'app client secret (env ZOOM_CLIENT_SECRET)')
+    .option('--client-id <id>', settingFlagText('ZOOM_CLIENT_ID'))
+    .option('--client-secret <secret>', settingFlagText('ZOOM_CLIENT_SECRET'))
     .requiredOption(
       '--instance-id <id>',
       'meeting_uuid / webinar_uuid / session_id / engagement_id of the event',
     )
     .requiredOption('--stream-id <id>', 'rtms_stream_id of the event')
-    .action((flags: { clientId?: string; clientSecret?: string; instanceId: string; streamId: string }) => {
-      const env = cliEnv();
-      const clientId = flags.clientId ?? envFirst(env, 'ZOOM_CLIENT_ID', 'ZM_CLIENT_ID', 'ZM_RTMS_CLIENT');
-      const clientSecret =
-        flags.clientSecret ?? envFirst(env, 'ZOOM_CLIENT_SECRET', 'ZM_CLIENT_SECRET', 'ZM_RTMS_SECRET');
-      if (!clientId || !clientSecret)
-        throw new CliError('give --client-id and --client-secret (or set ZOOM_CLIENT_ID/SECRET)');
-      const input = { clientId, clientSecret, instanceId: flags.instanceId, streamId: flags.streamId };
-      process.stdout.write(`signed string  ${handshakeSignedString(input)}\n`);
-      process.stdout.write(`signature      ${handshakeSignature(input)}\n`);
-      process.stdout.write('(HMAC-SHA256 keyed by the client secret, lowercase hex)\n');
-    });
+    .addOption(dotenvOption())
+    .addHelpText('after', READS_DOTENV)
+    .action(
+      (flags: {
+        clientId?: string;
+        clientSecret?: string;
+        instanceId: string;
+        streamId: string;
+        dotenv?: string;
+      }) => {
+        const env = cliEnv(flags.dotenv);
+        const clientId = flags.clientId ?? settingValue(env, 'ZOOM_CLIENT_ID');
+        const clientSecret = flags.clientSecret ?? settingValue(env, 'ZOOM_CLIENT_SECRET');
+        if (!clientId || !clientSecret)
+          throw new CliError('give --client-id and --client-secret (or set ZOOM_CLIENT_ID/SECRET)');
+        const input = { clientId, clientSecret, instanceId: flags.instanceId, streamId: flags.streamId };
+        process.stdout.write(`signed string  ${handshakeSignedString(input)}\n`);
+        process.stdout.write(`signature      ${handshakeSignature(input)}\n`);
+        process.stdout.write('(HMAC-SHA256 keyed by the client secret, lowercase hex)\n');
+      },
+    );
 
   program
     .command('webhook-verify')
     .description('check a saved webhook (headers and raw body) against a secret token, and say why it fails')
     .requiredOption('--headers <file>', 'the request headers: a JSON object, or "Name: value" lines')
     .requiredOption('--body <file>', 'the raw request body, byte for byte')
-    .option('--secret-token <token>', 'webhook secret token (env ZOOM_SECRET_TOKEN)')
-    .action(async (flags: { headers: string; body: string; secretToken?: string }) => {
-      const secret =
-        flags.secretToken ?? envFirst(cliEnv(), 'ZOOM_SECRET_TOKEN', 'ZOOM_WEBHOOK_SECRET_TOKEN');
+    .option('--secret-token <token>', settingFlagText('ZOOM_SECRET_TOKEN'))
+    .addOption(dotenvOption())
+    .addHelpText('after', READS_DOTENV)
+    .action(async (flags: { headers: string; body: string; secretToken?: string; dotenv?: string }) => {
+      const env = cliEnv(flags.dotenv);
+      const secret = flags.secretToken ?? settingValue(env, 'ZOOM_SECRET_TOKEN');
       if (!secret) throw new CliError('give --secret-token (or set ZOOM_SECRET_TOKEN)');
-      const headers = parseHeaders(await readFile(flags.headers, 'utf8'));
-      const body = await readFile(flags.body);
+      const headers = parseHeaders((await readNamedFile('--headers', flags.headers)).toString('utf8'));
+      const body = await readNamedFile('--body', flags.body);
       const verdict = verifySavedWebhook(headers, body, secret);
       for (const line of verdict.lines) process.stdout.write(`${line}\n`);
-      if (!verdict.ok) process.exitCode = 1;
+      if (!verdict.ok) process.exitCode = EXIT_FAILED;
     });
 }
 

@@ -128,7 +128,9 @@ describe('rtmskit doctor --json (spawned)', () => {
     });
     expect(results.filter((r) => r.status === 'fail')).toEqual([]);
     expect(results.find((r) => r.name === 'port')?.detail).toBe(`127.0.0.1:${port} is free`);
-    expect(results.find((r) => r.name === 'data folder')?.detail).toBe(`${join(cwd, 'data')} is writable`);
+    expect(results.find((r) => r.name === 'data folder')?.detail).toBe(
+      `${join(cwd, 'data')} is writable (recordings/ will be made there)`,
+    );
     expect(run.code).toBe(0);
   });
 });

@@ -74,6 +74,22 @@ describe('rtmskit signature (spawned)', () => {
   });
 });
 
+describe('rtmskit signature --dotenv (spawned)', () => {
+  it('takes the client id and secret from the named file', async () => {
+    const cwd = await tempDir();
+    await writeFile(join(cwd, 'app.env'), 'ZOOM_CLIENT_ID=fileClient\nZM_RTMS_SECRET=fileSecret\n');
+    const streamId = randomBytes(16).toString('hex');
+    const run = await runCli(
+      ['signature', '--dotenv', 'app.env', '--instance-id', 'inst==', '--stream-id', streamId],
+      { cwd },
+    );
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const expected = createHmac('sha256', 'fileSecret').update(`fileClient,inst==,${streamId}`).digest('hex');
+    expect(/^signature +([0-9a-f]+)$/m.exec(run.stdout)?.[1]).toBe(expected);
+  });
+});
+
 describe('verifySavedWebhook', () => {
   it('passes a correctly signed saved webhook', () => {
     const verdict = verifySavedWebhook(HEADERS, Buffer.from(RAW_BODY), SECRET_TOKEN, NOW_MS);
@@ -187,6 +203,29 @@ describe('rtmskit webhook-verify (spawned)', () => {
 
   it('exits 0 for a good pair', async () => {
     const run = await verify(RAW_BODY);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('PASS the signature matches the body');
+  });
+
+  it('takes the secret token from the file --dotenv names', async () => {
+    const cwd = await tempDir();
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    await writeFile(
+      join(cwd, 'h.json'),
+      JSON.stringify({
+        'x-zm-signature': sign(SECRET_TOKEN, timestamp, RAW_BODY),
+        'x-zm-request-timestamp': timestamp,
+      }),
+    );
+    await writeFile(join(cwd, 'b.json'), RAW_BODY);
+    await writeFile(join(cwd, 'zoom.env'), `ZOOM_WEBHOOK_SECRET_TOKEN=${SECRET_TOKEN}\n`);
+    const run = await runCli(
+      ['webhook-verify', '--headers', 'h.json', '--body', 'b.json', '--dotenv', 'zoom.env'],
+      {
+        cwd,
+      },
+    );
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('PASS the signature matches the body');

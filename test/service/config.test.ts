@@ -14,6 +14,7 @@ import {
   loadConfig,
   SETTINGS,
   type ServiceConfig,
+  type Setting,
 } from '../../src/service/config.js';
 import { REPO_ROOT } from './helpers.js';
 
@@ -201,6 +202,30 @@ describe('defaults', () => {
     } satisfies ServiceConfig);
   });
 
+  it('are the defaults SETTINGS states, so the help cannot promise another one', () => {
+    const config = loadConfig({}, APP_ENV, cwd);
+    const stated = (name: string) =>
+      (SETTINGS as readonly Setting[]).find((s) => s.names[0] === name)?.default;
+    expect(stated('RTMSKIT_PORT')).toBe(String(config.port));
+    expect(stated('RTMSKIT_HOST')).toBe(config.host);
+    expect(stated('RTMSKIT_WEBHOOK_PATH')).toBe(config.webhookPath);
+    expect(join(cwd, stated('RTMSKIT_DATA_DIR') ?? '?')).toBe(config.dataDir);
+    expect(stated('RTMSKIT_STORE_URL')).toBe('sqlite:<data dir>/rtmskit.db');
+    expect(config.storeUrl).toBe(`sqlite:${join(config.dataDir, 'rtmskit.db')}`);
+    expect(stated('RTMSKIT_MEDIA')).toBe(config.media.join(','));
+    expect(stated('RTMSKIT_AUDIO_LAYOUT')).toBe(config.audioLayout);
+    expect(stated('RTMSKIT_ALLOWED_HOSTS')).toBe(config.allowedHosts.join(','));
+    expect(stated('RTMSKIT_ALLOW_LOOPBACK')).toBe(String(config.allowLoopback));
+    expect(stated('RTMSKIT_MAX_HANDSHAKES')).toBe(String(config.maxConcurrentHandshakes));
+    expect(stated('RTMSKIT_TRUST_PROXY')).toBe(String(config.trustProxy));
+    expect(stated('RTMSKIT_MAX_CONNECTIONS')).toBe(String(config.http.maxConnections));
+    expect(Number(stated('RTMSKIT_RETENTION_DAYS')) * 86_400_000).toBe(config.retention.streamsMs);
+    expect(config.retention.recordingsMs).toBe(config.retention.streamsMs);
+    expect(stated('RTMSKIT_LOG_LEVEL')).toBe(config.logLevel);
+    for (const name of ['ZOOM_CLIENT_ID', 'ZOOM_CLIENT_SECRET', 'ZOOM_SECRET_TOKEN'])
+      expect(stated(name), name).toBeUndefined();
+  });
+
   it('reads the handshake limit for many streams starting at once', () => {
     expect(loadConfig({}, { ...APP_ENV, RTMSKIT_MAX_HANDSHAKES: '20' }).maxConcurrentHandshakes).toBe(20);
   });
@@ -229,33 +254,122 @@ describe('defaults', () => {
 });
 
 describe('malformed settings', () => {
+  // Each message names where the value came from (the flag, or the variable), the value, and what is allowed.
   it.each([
-    ['port', { port: 'eighty' }, {}, /\bport\b/],
-    ['port', {}, { RTMSKIT_PORT: '70000' }, /\bport\b/],
-    ['media', { media: 'audio,smell' }, {}, /\bmedia\b/],
-    ['media', {}, { RTMSKIT_MEDIA: 'video,teleport' }, /\bmedia\b/],
-    ['webhookPath', { webhookPath: 'webhook' }, {}, /\bwebhookPath\b/],
-    ['webhookPath', {}, { RTMSKIT_WEBHOOK_PATH: '/hook?x=1' }, /\bwebhookPath\b/],
-    ['logLevel', { logLevel: 'loud' }, {}, /\blogLevel\b/],
+    [{ port: 'eighty' }, {}, '--port "eighty" is not a whole number from 0 to 65535'],
+    [{ port: 'abc' }, {}, '--port "abc" is not a whole number from 0 to 65535'],
+    [{}, { RTMSKIT_PORT: '70000' }, 'RTMSKIT_PORT "70000" is not a whole number from 0 to 65535'],
+    [{}, { RTMSKIT_PORT: '8080.5' }, 'RTMSKIT_PORT "8080.5" is not a whole number from 0 to 65535'],
     [
-      'maxConcurrentHandshakes',
+      { media: 'audio,smell' },
       {},
-      { RTMSKIT_MAX_HANDSHAKES: '0' },
-      /RTMSKIT_MAX_HANDSHAKES must be at least 1/,
+      '--media "audio,smell" holds "smell": each item must be one of audio, video, deskshare, transcript, chat',
     ],
-    ['maxConcurrentHandshakes', {}, { RTMSKIT_MAX_HANDSHAKES: 'many' }, /\bmaxConcurrentHandshakes\b/],
-  ] as const)('an invalid %s is CONFIG_INVALID naming the field (%o %o)', (_field, flags, env, pattern) => {
-    const err = configError(flags, { ...APP_ENV, ...env });
-    expect(err.code).toBe(RTMS_ERROR_CODES.CONFIG_INVALID);
-    expect(err.message).toMatch(pattern);
-    // Nothing is reported missing when only the value is wrong.
-    expect(missingNames(err.message)).toEqual([]);
+    [
+      {},
+      { RTMSKIT_MEDIA: 'audio,transcripts' },
+      'RTMSKIT_MEDIA "audio,transcripts" holds "transcripts": each item must be one of audio, video, deskshare, transcript, chat',
+    ],
+    [
+      { webhookPath: 'webhook' },
+      {},
+      '--webhook-path "webhook" is not a path: start with / and use only letters, digits, -, _, . and /',
+    ],
+    [
+      {},
+      { RTMSKIT_WEBHOOK_PATH: '/hook?x=1' },
+      'RTMSKIT_WEBHOOK_PATH "/hook?x=1" is not a path: start with / and use only letters, digits, -, _, . and /',
+    ],
+    [
+      { logLevel: 'loud' },
+      {},
+      '--log-level "loud" is not one of fatal, error, warn, info, debug, trace, silent',
+    ],
+    [
+      {},
+      { RTMSKIT_LOG_LEVEL: 'loud' },
+      'RTMSKIT_LOG_LEVEL "loud" is not one of fatal, error, warn, info, debug, trace, silent',
+    ],
+    [{ audioLayout: 'stereo' }, {}, '--audio-layout "stereo" is not one of auto, mixed, per-speaker'],
+    [{}, { RTMSKIT_MAX_HANDSHAKES: '0' }, 'RTMSKIT_MAX_HANDSHAKES "0" is not a whole number of at least 1'],
+    [
+      {},
+      { RTMSKIT_MAX_HANDSHAKES: 'many' },
+      'RTMSKIT_MAX_HANDSHAKES "many" is not a whole number of at least 1',
+    ],
+    [
+      {},
+      { RTMSKIT_MAX_CONNECTIONS: '5' },
+      'RTMSKIT_MAX_CONNECTIONS "5" is not a whole number of at least 10',
+    ],
+    [
+      {},
+      { RTMSKIT_RETENTION_DAYS: '-1' },
+      'RTMSKIT_RETENTION_DAYS "-1" is not a number of days (0 or more; 0 keeps them forever)',
+    ],
+    [
+      {},
+      { RTMSKIT_ALLOW_LOOPBACK: 'maybe' },
+      'RTMSKIT_ALLOW_LOOPBACK "maybe" is not one of 1, true, yes, on, 0, false, no, off',
+    ],
+    [
+      {},
+      { RTMSKIT_ALLOWED_HOSTS: '*.zoom.us, bad host' },
+      'RTMSKIT_ALLOWED_HOSTS "*.zoom.us, bad host" holds "bad host": each item must be a host name or *.domain',
+    ],
+  ] as const)(
+    'flags %o, environment %o: CONFIG_INVALID, one line without the Marketplace hint',
+    (flags, env, line) => {
+      const err = configError(flags, { ...APP_ENV, ...env });
+      expect(err.code).toBe(RTMS_ERROR_CODES.CONFIG_INVALID);
+      expect(err.message).toBe(line);
+      // The Marketplace is where credentials are, not where a mistyped value is fixed.
+      expect(err.fix).toBeUndefined();
+      expect(missingNames(err.message)).toEqual([]);
+    },
+  );
+
+  it('names the flag when the flag gave the value, even with the variable set too', () => {
+    const err = configError({ logLevel: 'loud' }, { ...APP_ENV, RTMSKIT_LOG_LEVEL: 'debug' });
+    expect(err.message).toBe(
+      '--log-level "loud" is not one of fatal, error, warn, info, debug, trace, silent',
+    );
   });
 
-  it('reports a malformed value and a missing credential together', () => {
+  it('names the variable when the value came from .env', async () => {
+    await writeFile(join(cwd, '.env'), 'RTMSKIT_MEDIA=audio,transcripts\n');
+    const err = configError({}, { ...APP_ENV });
+    expect(err.message).toMatch(/^RTMSKIT_MEDIA "audio,transcripts" holds "transcripts"/);
+  });
+
+  it('lists every malformed value at once', () => {
+    const err = configError(
+      { port: 'abc', audioLayout: 'stereo' },
+      { ...APP_ENV, RTMSKIT_TRUST_PROXY: 'maybe' },
+    );
+    expect(err.message.split('; ')).toEqual([
+      '--port "abc" is not a whole number from 0 to 65535',
+      '--audio-layout "stereo" is not one of auto, mixed, per-speaker',
+      'RTMSKIT_TRUST_PROXY "maybe" is not false, true, a hop count, an address, a CIDR range or one of loopback, linklocal, uniquelocal',
+    ]);
+  });
+
+  it('reports a malformed value and a missing credential together, with the Marketplace hint', () => {
     const err = configError({ port: '-1' }, { ZOOM_CLIENT_ID: 'id', ZOOM_CLIENT_SECRET: 's' });
     expect(missingNames(err.message)).toEqual(['ZOOM_SECRET_TOKEN']);
-    expect(err.message).toMatch(/\bport\b/);
+    expect(err.message).toContain('--port "-1" is not a whole number from 0 to 65535');
+    expect(err.fix).toMatch(/Zoom Marketplace/);
+  });
+
+  it('a --dotenv file that does not exist is CONFIG_INVALID naming the path', () => {
+    const missing = join(cwd, 'nowhere.env');
+    const err = configError({ envFile: missing }, APP_ENV);
+    expect(err.code).toBe(RTMS_ERROR_CODES.CONFIG_INVALID);
+    expect(err.message.split(' — ')[0]).toBe(`--dotenv ${missing}: no such file`);
+  });
+
+  it('a missing ./.env is no error: it is optional', () => {
+    expect(loadConfig({}, APP_ENV, cwd).app.clientId).toBe(APP_ENV.ZOOM_CLIENT_ID);
   });
 });
 
@@ -310,13 +424,15 @@ describe('.env.example', () => {
     for (const key of keys) expect(known.has(key), `${key} of .env.example is a setting`).toBe(true);
   });
 
-  it('describes each setting as SETTINGS does (its default included)', async () => {
+  it('describes each setting as SETTINGS does: meaning, other names, default', async () => {
     const lines = (await readFile(join(REPO_ROOT, '.env.example'), 'utf8')).split('\n');
-    for (const setting of SETTINGS) {
+    for (const setting of SETTINGS as readonly Setting[]) {
       const at = lines.findIndex((line) => new RegExp(`^#?\\s*${setting.names[0]}=`).test(line.trim()));
       expect(at, setting.names[0]).toBeGreaterThan(0);
-      const comment = lines[at - 1] ?? '';
-      expect(comment, `comment above ${setting.names[0]}`).toContain(setting.about);
+      const [, ...aliases] = setting.names;
+      const also = aliases.length > 0 ? `or ${aliases.join(' or ')}, ` : '';
+      const note = setting.default === undefined ? 'required' : `default: ${setting.default}`;
+      expect(lines[at - 1], `comment above ${setting.names[0]}`).toBe(`# ${setting.about} (${also}${note})`);
     }
   });
 });
