@@ -220,10 +220,14 @@ export const TYPED_EVENT_TYPES: ReadonlySet<number> = new Set([
   EventType.PARTICIPANT_VIDEO_OFF,
 ]);
 
-/** Emits the typed event of an EVENT_UPDATE (and the raw `event` for every one). */
+/**
+ * Emits the typed event of an EVENT_UPDATE (and the raw `event` for every one, `typed` when its type is
+ * in {@link TYPED_EVENT_TYPES} outside Contact Center).
+ */
 export function dispatchEvent(event: EventPayload, zcc: boolean, emit: Emit): void {
-  emit('event', { eventType: event.event_type, event });
-  if (zcc) return;
+  const typed = !zcc && TYPED_EVENT_TYPES.has(event.event_type);
+  emit('event', { eventType: event.event_type, event, typed });
+  if (!typed) return;
   const timestamp = event.timestamp ?? event.event_ts;
   switch (event.event_type) {
     case EventType.FIRST_PACKET_TIMESTAMP:

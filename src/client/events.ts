@@ -97,6 +97,14 @@ export interface StreamStateEvent {
 export interface RawEvent {
   eventType: number;
   event: Readonly<Record<string, unknown>>;
+  /**
+   * True when the stream also emits this EVENT_UPDATE as a typed event (`participantJoin`,
+   * `activeSpeaker`, `firstPacket`…), so that a consumer of raw events can skip it and record nothing
+   * twice. Set by event type, outside Contact Center (whose events are only raw): a typed event that
+   * lacks the field it needs (a first packet without a timestamp, an active speaker without a user id)
+   * is dropped, yet its raw event is still `typed`.
+   */
+  typed: boolean;
 }
 
 export type StreamStatus =

@@ -3,7 +3,6 @@
  * fed from the manager's events, finalized on `streamRemoved`.
  */
 import type { EventEmitter } from 'node:events';
-import { TYPED_EVENT_TYPES } from '../client/dispatch.js';
 import type { ClosedEvent, RawEvent } from '../client/events.js';
 import type { ManagerEvents, StreamRef } from '../manager/StreamManager.js';
 import type { MediaParams } from '../protocol/messages.js';
@@ -98,7 +97,7 @@ function addDrops(into: Record<DropSink, number>, from: Record<DropSink, number>
 /**
  * Records every stream of `manager` under `<dataDir>/recordings/`. Frames are routed by
  * `ref.streamId`; the raw `event` is logged only for EVENT_UPDATEs that have no typed event of their own
- * (Contact Center events, chat groups, media interruptions), so nothing is logged twice.
+ * (`typed` false: Contact Center events, chat groups, media interruptions), so nothing is logged twice.
  *
  * @remarks Listeners only hand data to bounded queues: the manager's event loop never waits for disk.
  */
@@ -213,7 +212,7 @@ export function attachRecorder(manager: RecorderSource, options: RecorderOptions
   }
 
   on('event', (ref, raw: RawEvent) => {
-    if (ref.product !== 'contact_center' && TYPED_EVENT_TYPES.has(raw.eventType)) return;
+    if (raw.typed) return;
     target(ref)?.event('event', raw);
   });
 

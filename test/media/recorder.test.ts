@@ -66,10 +66,15 @@ describe('attachRecorder', () => {
     manager.emit('audio', REF_B, audioFrame(T0, 0, 33));
     manager.emit('participantJoin', REF_A, { participants: [{ userId: 1, userName: 'One' }], timestamp: T0 });
     // Typed already (participantJoin): not logged twice. Event 7 has no typed event: logged.
-    manager.emit('event', REF_A, { eventType: EventType.PARTICIPANT_JOIN, event: { event_type: 3 } });
+    manager.emit('event', REF_A, {
+      eventType: EventType.PARTICIPANT_JOIN,
+      event: { event_type: 3 },
+      typed: true,
+    });
     manager.emit('event', REF_A, {
       eventType: EventType.MEDIA_CONNECTION_INTERRUPTED,
       event: { event_type: 7 },
+      typed: false,
     });
     manager.emit('reconnected', REF_A, { scope: 'media', kinds: ['audio'], downtimeMs: 120, attempts: 1 });
     manager.emit('streamState', REF_A, { state: StreamState.TERMINATED, reason: 6, timestamp: T0 + 60 });
