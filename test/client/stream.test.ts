@@ -337,7 +337,10 @@ describe('failover scenarios (RTMS-PROTOCOL.md §7)', () => {
     await removed;
     await Promise.all(pending);
     // The sockets dropped first (a signaling loss), then the new rtms_started: one recovery, not two.
-    expect(reconnecting.filter((e) => e.attempt === 1), JSON.stringify(reconnecting)).toHaveLength(1);
+    expect(
+      reconnecting.filter((e) => e.attempt === 1),
+      JSON.stringify(reconnecting),
+    ).toHaveLength(1);
     const attempts = reconnecting.map((e) => e.attempt);
     expect(attempts).toEqual([...attempts].sort((a, b) => a - b));
     expect(new Set(attempts).size).toBe(attempts.length);

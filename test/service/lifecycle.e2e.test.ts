@@ -246,11 +246,15 @@ describe('a revoked stream', () => {
     }
     // Ids, times, paths and sizes only.
     const keys = ['deleted', 'instanceId', 'product', 'revokedAt', 'streamId'];
-    expect(Object.keys(tombstone).filter((k) => k !== 'meetingId').sort()).toEqual(keys.sort());
+    expect(
+      Object.keys(tombstone)
+        .filter((k) => k !== 'meetingId')
+        .sort(),
+    ).toEqual(keys.sort());
 
     const line = running.logs().find((l) => l.msg === 'stream revoked by Zoom: its recordings were deleted');
     expect(line).toMatchObject({ stream: revoked.streamId, level: 40 });
-    expect((line?.deleted as string[]).length).toBe(2);
+    expect(line?.deleted).toHaveLength(2);
     // Nothing said in the meeting reaches the log line.
     expect(JSON.stringify(line)).not.toMatch(/hello there|Participant|userName/i);
     expect(
