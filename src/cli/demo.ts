@@ -3,13 +3,13 @@
  * meeting plays out, the service records it, and a summary says what happened and where the files are.
  */
 import { randomBytes } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
-import { relative, resolve } from 'node:path';
+import { stat, writeFile } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { ClosedEvent } from '../client/events.js';
 import { DEFAULT_MAX_CONCURRENT_HANDSHAKES } from '../client/handshakeGate.js';
 import type { StreamSnapshot } from '../manager/StreamManager.js';
-import type { RecordingManifest } from '../media/manifest.js';
+import { MANIFEST_FILE, type RecordingManifest } from '../media/manifest.js';
 import { StopReason } from '../protocol/enums.js';
 import { DEFAULT_HTTP_LIMITS, DEFAULT_RETENTION, type ServiceConfig } from '../service/config.js';
 import { createLogger } from '../service/logger.js';
@@ -200,7 +200,7 @@ async function runDemo(flags: DemoFlags): Promise<number> {
   await service.shutdown();
   detach();
 
-  const ok = printSummary(out, dataDir, [...outcomes.values()], simReport);
+  const ok = await printSummary(out, dataDir, [...outcomes.values()], simReport);
   if (flags.report) {
     const report = {
       simulator: simReport,
@@ -220,12 +220,12 @@ async function runDemo(flags: DemoFlags): Promise<number> {
   return ok ? 0 : 1;
 }
 
-function printSummary(
+async function printSummary(
   out: (line: string) => void,
   dataDir: string,
   outcomes: StreamOutcome[],
   simReport: ReturnType<Simulator['stats']>,
-): boolean {
+): Promise<boolean> {
   out('');
   out('summary');
   let ok = outcomes.length > 0;
@@ -246,11 +246,20 @@ function printSummary(
     }
     const m = o.manifest;
     out(
-      `    reconnects ${o.reconnects}; gaps filled ${m?.counters.gapsFilled ?? 0} (${Math.round(m?.counters.silenceMs ?? 0)} ms of silence); ` +
-        `sink drops ${m?.counters.dropped ?? 0}`,
+      `    reconnects ${o.reconnects}; gaps filled ${m?.counters.gapsFilled ?? 0} ` +
+        `(${Math.round(m?.counters.silenceMs ?? 0)} ms of silence where nobody spoke or media was away, ` +
+        `so the audio's timeline is the meeting's); sink drops ${m?.counters.dropped ?? 0}`,
     );
-    if (o.dir) out(`    folder ${relative(process.cwd(), o.dir) || '.'}`);
-    for (const f of m?.files ?? []) out(`      ${f.path} (${f.bytes.toLocaleString('en-US')} bytes)`);
+    if (o.dir) {
+      out(`    folder ${relative(process.cwd(), o.dir) || '.'}`);
+      for (const f of m?.files ?? []) out(`      ${f.path} (${f.bytes.toLocaleString('en-US')} bytes)`);
+      const manifest = await stat(join(o.dir, MANIFEST_FILE)).catch(() => undefined);
+      if (manifest) {
+        out(
+          `      ${MANIFEST_FILE} (${manifest.size.toLocaleString('en-US')} bytes: ids, media params, files, counters)`,
+        );
+      }
+    }
   }
   const webhooks = simReport.webhooks;
   out(`  webhooks: ${webhooks.length} attempts, ${webhooks.filter((w) => w.delivered).length} delivered`);

@@ -78,6 +78,9 @@ describe('rtmskit demo', () => {
     expect(out).toContain(`folder ${relative(tmp, folder)}`);
     const wav = await stat(join(folder, 'audio.wav'));
     expect(out).toContain(`audio.wav (${wav.size.toLocaleString('en-US')} bytes)`);
+    const manifestFile = await stat(join(folder, 'manifest.json'));
+    expect(out).toContain(`manifest.json (${manifestFile.size.toLocaleString('en-US')} bytes`);
+    expect(out).toMatch(/gaps filled \d+ \(\d+ ms of silence where nobody spoke or media was away/);
 
     // Every file the manifest lists exists, with the size it states.
     await expectManifestFiles(folder, svc.manifest?.files ?? [], AUDIO_TEXT_FILES);
@@ -113,6 +116,24 @@ describe('rtmskit demo', () => {
     expect(sim.endReason).toBe(6);
     expect(svc.manifest?.counters.reconnects).toBeGreaterThanOrEqual(1);
     expect(svc.closed).toMatchObject({ reason: 'stopped', stopReason: 6 });
+  }, 30_000);
+
+  it('tells one server failover as one recovery', async () => {
+    const { code, out, err } = await demo([
+      '--duration',
+      '6s',
+      '--time-scale',
+      '3',
+      '--data-dir',
+      '<tmp>/data',
+      '--fault',
+      'failover@2s',
+    ]);
+    expect(code, `stdout:\n${out}\nstderr:\n${err}`).toBe(0);
+    expect(out.match(/reconnecting everything/g), out).toHaveLength(1);
+    expect(out.match(/recovered in \d+ ms/g), out).toHaveLength(1);
+    expect(/reconnects (\d+);/.exec(out)?.[1]).toBe('1');
+    expect(out).toContain('every stream ended normally');
   }, 30_000);
 
   it('refuses an invalid fault spec with exit code 2 and a one-line error', async () => {
