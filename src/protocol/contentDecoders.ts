@@ -1,7 +1,4 @@
-/**
- * The `content` of the media messages (audio, video, screen share, transcript, chat): checked field by
- * field, base64 `data` turned into bytes, the two chat layouts turned into one.
- */
+/** Hot-path decoders of media content (audio, video, share, transcript, chat): checks, base64, layouts. */
 import type { DecodeError } from './codec.js';
 import { MessageType } from './enums.js';
 import { invalidField, isPlainObject } from './fieldChecks.js';

@@ -1,7 +1,4 @@
-/**
- * Checking a decoded object's fields against a table of names and kinds, and the INVALID_FIELD error
- * that names the field that failed.
- */
+/** Checks an object's fields against a table of names and kinds; INVALID_FIELD names the one that fails. */
 import type { DecodeError } from './codec.js';
 import { MessageType } from './enums.js';
 

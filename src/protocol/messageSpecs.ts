@@ -1,7 +1,4 @@
-/**
- * What every message type holds: its fields and their kinds, the fields of its `content`, and the check
- * or conversion that runs after them. `decodeFrame` looks a frame's `msg_type` up here.
- */
+/** Per message type: its fields, its content's fields and the check after them, keyed by MessageType. */
 import type { DecodeError } from './codec.js';
 import { finishBinary, finishChat, finishTranscript } from './contentDecoders.js';
 import { MessageType } from './enums.js';
