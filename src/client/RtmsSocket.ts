@@ -2,11 +2,15 @@
  * One RTMS WebSocket, signaling or media: decodes every frame (text or binary), answers keep-alives
  * before anything else, and declares the socket dead when it has been silent too long.
  */
+import { CloseCode } from '../protocol/closeCodes.js';
 import { type DecodeError, decodeFrame, encodeMessage } from '../protocol/codec.js';
 import { MessageType } from '../protocol/enums.js';
 import { RTMS_ERROR_CODES, RtmsError } from '../protocol/errors.js';
 import type { ClientMessage, RtmsMessage } from '../protocol/messages.js';
 import { WsClient } from './ws/WsClient.js';
+
+/** After our close frame, the server's answer is awaited this long before the connection is dropped. */
+export const CLOSE_ANSWER_WAIT_MS = 1_000;
 
 export interface SocketCloseInfo {
   code: number;
@@ -181,8 +185,8 @@ export class RtmsSocket {
     this.handlers.close(this.closedInfo);
   }
 
-  /** Closes with a close frame. Idempotent. */
-  close(code = 1000, reason = ''): void {
+  /** Closes with a close frame, then drops the connection after {@link CLOSE_ANSWER_WAIT_MS}. Idempotent. */
+  close(code: number = CloseCode.NORMAL, reason = ''): void {
     if (this.byUs) return;
     this.byUs = true;
     if (this.ws.readyState === 'connecting') {
@@ -191,7 +195,7 @@ export class RtmsSocket {
     }
     this.ws.close(code, reason);
     // A server that never answers the close frame must not keep the socket.
-    setTimeout(() => this.ws.terminate(), 1_000).unref();
+    setTimeout(() => this.ws.terminate(), CLOSE_ANSWER_WAIT_MS).unref();
   }
 
   /** Drops the connection at once. Idempotent; later errors are recorded, never thrown. */

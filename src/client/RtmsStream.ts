@@ -40,6 +40,7 @@ import type {
 } from '../protocol/messages.js';
 import { recoveryForClose, recoveryForStatus, recoveryForStopReason } from '../protocol/recovery.js';
 import { handshakeSignature } from '../protocol/signature.js';
+import { PROTOCOL_VERSION } from '../protocol/timing.js';
 import {
   type AudioFormat,
   audioFormatOf,
@@ -384,7 +385,7 @@ export class RtmsStream extends EventEmitter<StreamEvents> implements AsyncDispo
       url,
       {
         msg_type: MessageType.SIGNALING_HAND_SHAKE_REQ,
-        protocol_version: 1,
+        protocol_version: PROTOCOL_VERSION,
         sequence: 1,
         ...this.signatureFields(),
         ...(this.options.bufferData ? {} : { buffer_data: false }),
@@ -460,7 +461,7 @@ export class RtmsStream extends EventEmitter<StreamEvents> implements AsyncDispo
       url,
       {
         msg_type: MessageType.DATA_HAND_SHAKE_REQ,
-        protocol_version: 1,
+        protocol_version: PROTOCOL_VERSION,
         sequence: 0,
         ...this.signatureFields(),
         media_type: slot.mask,

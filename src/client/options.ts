@@ -5,8 +5,29 @@
 
 import { AudioChannel, Codec, EventType, MEDIA_KINDS, type MediaKind } from '../protocol/enums.js';
 import { RtmsError } from '../protocol/errors.js';
+import {
+  AUDIO_CHANNELS,
+  AUDIO_CODECS,
+  AUDIO_DATA_OPTIONS,
+  AUDIO_SAMPLE_RATES,
+  IMAGE_CODECS,
+  isOneOf,
+  isValidFps,
+  isValidSendRate,
+  isValidTranscriptLanguage,
+  MAX_IMAGE_CODEC_FPS,
+  PICTURE_CODECS,
+  RESOLUTIONS,
+  STEREO_CODEC,
+  VIDEO_DATA_OPTIONS,
+} from '../protocol/mediaRules.js';
 import type { InstanceIdKey, MediaParams } from '../protocol/messages.js';
 import { PRODUCT_INFO, type Product } from '../protocol/products.js';
+import {
+  KEEP_ALIVE_INTERVAL_MS,
+  MEDIA_RECONNECT_WINDOW_MS,
+  SIGNALING_RECONNECT_WINDOW_MS,
+} from '../protocol/timing.js';
 import { TYPED_EVENT_TYPES } from './dispatch.js';
 import type { HandshakeGate } from './handshakeGate.js';
 import { defaultReconnectPolicy, type ReconnectPolicy } from './reconnectPolicy.js';
@@ -15,12 +36,12 @@ import { defaultReconnectPolicy, type ReconnectPolicy } from './reconnectPolicy.
 export const CONNECT_TIMEOUT_MS = 10_000;
 /** Time allowed for a handshake response (msg 2 or msg 4). */
 export const HANDSHAKE_TIMEOUT_MS = 10_000;
-/** A socket with no inbound frame for this long is dead: four missed 10 s keep-alives. */
-export const DEAD_SOCKET_MS = 40_000;
+/** A socket with no inbound frame for this long is dead: four missed keep-alives. */
+export const DEAD_SOCKET_MS = 4 * KEEP_ALIVE_INTERVAL_MS;
 /** Zoom waits this long for signaling to come back. */
-export const SIGNALING_WINDOW_MS = 60_000;
+export const SIGNALING_WINDOW_MS = SIGNALING_RECONNECT_WINDOW_MS;
 /** Zoom waits this long for a media socket to come back. */
-export const MEDIA_WINDOW_MS = 65_000;
+export const MEDIA_WINDOW_MS = MEDIA_RECONNECT_WINDOW_MS;
 /** Time allowed for STREAM_CLOSE_RESP after STREAM_CLOSE_REQ. */
 export const CLOSE_TIMEOUT_MS = 5_000;
 /** Status 8 / 15 / 16 are transient only for so many attempts in a row (the old socket may be closing). */
@@ -108,55 +129,58 @@ function fail(message: string, fix: string): never {
   throw RtmsError.invalidOptions(message, fix);
 }
 
-function inRange(value: number | undefined, min: number, max: number): boolean {
-  return value === undefined || (Number.isInteger(value) && value >= min && value <= max);
+/** An omitted field takes Zoom's default, so only a given value can break a rule. */
+function allowed(value: number | undefined, values: readonly number[]): boolean {
+  return value === undefined || isOneOf(value, values);
 }
 
 /** Refuses parameters Zoom would refuse, naming the rule. */
 export function checkMediaParams(kinds: readonly MediaKind[], params: MediaParams): void {
   const a = params.audio;
   if (kinds.includes('audio') && a) {
-    if (!inRange(a.sample_rate, 0, 3)) {
+    if (!allowed(a.sample_rate, AUDIO_SAMPLE_RATES)) {
       fail(
         `audio.sample_rate ${a.sample_rate} is not valid`,
         'use SampleRate: 0 8 kHz, 1 16 kHz, 2 32 kHz, 3 48 kHz',
       );
     }
-    if (!inRange(a.codec, 1, 4))
+    if (!allowed(a.codec, AUDIO_CODECS))
       fail(`audio.codec ${a.codec} is not an audio codec`, 'use L16, G711, G722 or OPUS');
-    if (!inRange(a.channel, 1, 2))
+    if (!allowed(a.channel, AUDIO_CHANNELS))
       fail(`audio.channel ${a.channel} is not valid`, 'use 1 (mono) or 2 (stereo)');
-    if (a.channel === AudioChannel.STEREO && (a.codec ?? Codec.L16) !== Codec.OPUS) {
+    if (a.channel === AudioChannel.STEREO && (a.codec ?? Codec.L16) !== STEREO_CODEC) {
       fail('stereo audio needs the Opus codec', 'set audio.codec to Codec.OPUS, or audio.channel to mono');
     }
-    if (!inRange(a.data_opt, 1, 2))
+    if (!allowed(a.data_opt, AUDIO_DATA_OPTIONS))
       fail(`audio.data_opt ${a.data_opt} is not valid`, 'use 1 (mixed) or 2 (per speaker)');
-    if (
-      a.send_rate !== undefined &&
-      (!Number.isInteger(a.send_rate) || a.send_rate <= 0 || a.send_rate % 20 !== 0)
-    ) {
+    if (a.send_rate !== undefined && !isValidSendRate(a.send_rate)) {
       fail(`audio.send_rate ${a.send_rate} is not a multiple of 20 ms`, 'use 20, 40 … 1000');
     }
   }
   for (const kind of ['video', 'deskshare'] as const) {
     const v = params[kind];
     if (!kinds.includes(kind) || !v) continue;
-    if (v.codec !== undefined && ![Codec.JPG, Codec.PNG, Codec.H264].includes(v.codec)) {
+    if (!allowed(v.codec, PICTURE_CODECS)) {
       fail(`${kind}.codec ${v.codec} is not a picture codec`, 'use JPG, PNG or H264');
     }
-    if (!inRange(v.fps, 1, 30)) fail(`${kind}.fps ${v.fps} is not valid`, 'use 1 to 30');
-    if ((v.codec === Codec.JPG || v.codec === Codec.PNG) && (v.fps ?? 0) > 5) {
+    if (v.fps !== undefined && !isValidFps(v.fps)) fail(`${kind}.fps ${v.fps} is not valid`, 'use 1 to 30');
+    if (isOneOf(v.codec, IMAGE_CODECS) && (v.fps ?? 0) > MAX_IMAGE_CODEC_FPS) {
       fail(`${kind}: JPG/PNG needs fps <= 5 (got ${v.fps})`, 'lower fps to 5, or use Codec.H264 for more');
     }
-    if (!inRange(v.resolution, 1, 4))
+    if (!allowed(v.resolution, RESOLUTIONS))
       fail(`${kind}.resolution ${v.resolution} is not valid`, 'use Resolution SD, HD, FHD or QHD');
   }
   const video = params.video;
-  if (kinds.includes('video') && video && !inRange(video.data_opt, 3, 4)) {
+  if (kinds.includes('video') && video && !allowed(video.data_opt, VIDEO_DATA_OPTIONS)) {
     fail(`video.data_opt ${video.data_opt} is not valid`, 'use 3 (active speaker) or 4 (one participant)');
   }
   const t = params.transcript;
-  if (kinds.includes('transcript') && t && !inRange(t.src_language, -1, 36)) {
+  if (
+    kinds.includes('transcript') &&
+    t &&
+    t.src_language !== undefined &&
+    !isValidTranscriptLanguage(t.src_language)
+  ) {
     fail(
       `transcript.src_language ${t.src_language} is not valid`,
       'use a TranscriptLanguage value (-1 to 36)',

@@ -15,3 +15,6 @@ export * from './products.js';
 export * from './recovery.js';
 export * from './signature.js';
 export * from './webhookSignature.js';
+export { CloseCode, isSendableCloseCode } from './closeCodes.js';
+export * from './mediaRules.js';
+export * from './timing.js';

@@ -1,6 +1,7 @@
 /**
  * The one recovery table: what a client does about every status code, stop reason and close code.
  */
+import { CloseCode } from './closeCodes.js';
 import { StatusCode, StopReason } from './enums.js';
 
 /**
@@ -306,23 +307,23 @@ export function recoveryForStopReason(reason: number): StopRecovery {
 export function recoveryForClose(code: number, socket: 'signaling' | 'media'): Recovery {
   const action: RecoveryAction = socket === 'signaling' ? 'reconnect-all' : 'reconnect-media';
   switch (code) {
-    case 1000:
+    case CloseCode.NORMAL:
       return {
         action,
         cause: `the server closed the ${socket} socket normally before the stream ended`,
         fix: '',
       };
-    case 1001:
+    case CloseCode.GOING_AWAY:
       return { action, cause: `the ${socket} server is going away`, fix: '' };
-    case 1005:
-    case 1006:
+    case CloseCode.NO_STATUS:
+    case CloseCode.ABNORMAL:
       return { action, cause: `the ${socket} socket closed abnormally`, fix: '' };
-    case 1008:
+    case CloseCode.POLICY_VIOLATION:
       return { action, cause: `the ${socket} server closed the socket for a policy violation`, fix: '' };
-    case 1011:
-    case 1012:
-    case 1013:
-    case 1014:
+    case CloseCode.INTERNAL_ERROR:
+    case CloseCode.SERVICE_RESTART:
+    case CloseCode.TRY_AGAIN_LATER:
+    case CloseCode.BAD_GATEWAY:
       return { action, cause: `the ${socket} server failed or is restarting`, fix: '' };
     default:
       return { action, cause: `the ${socket} socket closed unexpectedly`, fix: '' };

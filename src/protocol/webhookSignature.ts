@@ -3,6 +3,19 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 /** The signature scheme version Zoom uses in `x-zm-signature`. */
 export const WEBHOOK_SIGNATURE_VERSION = 'v0';
 
+/** The headers of Zoom's webhook requests, lower-case as Node gives them. */
+export const WEBHOOK_HEADERS = {
+  /** `v0=` + hex HMAC-SHA256 of `v0:{timestamp}:{body}`. */
+  signature: 'x-zm-signature',
+  /** Seconds since the epoch, as signed. */
+  timestamp: 'x-zm-request-timestamp',
+  /** New for every attempt, retries included. */
+  requestId: 'x-zm-request-id',
+  trackingId: 'x-zm-trackingid',
+  /** The app's client id. */
+  clientId: 'clientid',
+} as const;
+
 /**
  * `x-zm-signature` for a body: `v0=` + hex HMAC-SHA256(secret token, `v0:{timestamp}:{body}`), computed
  * over the exact bytes of the body.

@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type WebSocket from 'ws';
+import { CloseCode } from '../protocol/closeCodes.js';
 import { decodeFrame } from '../protocol/codec.js';
 import {
   DataOption,
@@ -29,12 +30,13 @@ import {
 } from '../protocol/messages.js';
 import { PRODUCT_INFO, type Product } from '../protocol/products.js';
 import { handshakeSignature } from '../protocol/signature.js';
+import { AUDIO_BUFFER_MS, PROTOCOL_VERSION } from '../protocol/timing.js';
 import type { ScenarioEvent } from './content/scenario.js';
 import type { WavAudioSource } from './content/wavSource.js';
 import { describeFault, type Fault, type ScheduledFault } from './faults.js';
 import { type PumpContext, type PumpState, pumpKind } from './MediaPump.js';
 import { negotiateMedia } from './mediaParams.js';
-import { AUDIO_BUFFER_MS, type FrameMode, PRODUCT_KINDS, type Timing } from './options.js';
+import { type FrameMode, PRODUCT_KINDS, type Timing } from './options.js';
 import { emptyKindCounters, type SimStreamState, type StreamReport } from './report.js';
 import { BACKPRESSURE_BYTES, SimSocket, sendUnwrapped } from './SimSocket.js';
 import type { Timeline } from './timeline.js';
@@ -398,12 +400,12 @@ export class SimStream {
       this.host.log(this, `signaling handshake rejected: ${StatusCode[status] ?? status} (${reason})`);
       sendUnwrapped(ws, this.host.frames, {
         msg_type: MessageType.SIGNALING_HAND_SHAKE_RESP,
-        protocol_version: 1,
+        protocol_version: PROTOCOL_VERSION,
         sequence: 0,
         status_code: status,
         reason,
       });
-      ws.close(1000);
+      ws.close(CloseCode.NORMAL);
     };
     this.answerLater(() => {
       if (ws.readyState !== ws.OPEN) return;
@@ -419,7 +421,7 @@ export class SimStream {
         this.host.log(this, 'second signaling connection evicts the first');
         const old = this.signaling;
         this.signaling = undefined;
-        old.close(1000, 'evicted by a new connection');
+        old.close(CloseCode.NORMAL, 'evicted by a new connection');
       }
       this.bindSignaling(ws, msg);
     });
@@ -448,7 +450,7 @@ export class SimStream {
     ws.on('error', () => undefined);
     socket.send({
       msg_type: MessageType.SIGNALING_HAND_SHAKE_RESP,
-      protocol_version: 1,
+      protocol_version: PROTOCOL_VERSION,
       sequence: 0,
       status_code: StatusCode.STATUS_OK,
       reason: '',
@@ -496,7 +498,7 @@ export class SimStream {
     const answer = (status: number, reason: string, params?: MediaParams) => {
       sendUnwrapped(ws, this.host.frames, {
         msg_type: MessageType.DATA_HAND_SHAKE_RESP,
-        protocol_version: 1,
+        protocol_version: PROTOCOL_VERSION,
         sequence: 0,
         status_code: status,
         reason,
@@ -508,7 +510,7 @@ export class SimStream {
       this.countRejection('media', status);
       this.host.log(this, `media handshake rejected: ${StatusCode[status] ?? status} (${reason})`);
       answer(status, reason);
-      ws.close(1000);
+      ws.close(CloseCode.NORMAL);
     };
     this.answerLater(() => {
       if (ws.readyState !== ws.OPEN) return;
@@ -980,9 +982,9 @@ export class SimStream {
         timestamp,
       });
     }
-    for (const conn of this.media) conn.socket.close(1000, 'stream ended');
+    for (const conn of this.media) conn.socket.close(CloseCode.NORMAL, 'stream ended');
     this.media.clear();
-    signaling?.close(1000, 'stream ended');
+    signaling?.close(CloseCode.NORMAL, 'stream ended');
     this.signaling = undefined;
     this.host.log(this, `ended: ${StopReason[reason] ?? reason}`);
     this.host.webhook(this, 'stopped');

@@ -6,6 +6,7 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type http from 'node:http';
 import type WebSocket from 'ws';
+import { CloseCode } from '../protocol/closeCodes.js';
 import { decodeFrame } from '../protocol/codec.js';
 import { MessageType, StatusCode, StopReason } from '../protocol/enums.js';
 import { RtmsError } from '../protocol/errors.js';
@@ -16,11 +17,11 @@ import {
   type Product,
   URL_VALIDATION_EVENT,
 } from '../protocol/products.js';
+import { HANDSHAKE_WAIT_MS, PROTOCOL_VERSION } from '../protocol/timing.js';
 import { buildScenario } from './content/scenario.js';
 import { readWav, WavAudioSource } from './content/wavSource.js';
 import { checkFault, type Fault, parseFault } from './faults.js';
 import {
-  HANDSHAKE_WAIT_MS,
   PRODUCT_KINDS,
   PUMP_SLOTS,
   PUMP_TICK_MS,
@@ -418,7 +419,7 @@ export class Simulator extends EventEmitter<SimulatorEvents> implements AsyncDis
 
   private onSocket(ws: WebSocket, node: RtmsNode, path: 'signaling' | 'media'): void {
     ws.on('error', () => undefined);
-    const timer = setTimeout(() => ws.close(1000, 'no handshake'), HANDSHAKE_WAIT_MS);
+    const timer = setTimeout(() => ws.close(CloseCode.NORMAL, 'no handshake'), HANDSHAKE_WAIT_MS);
     timer.unref();
     ws.once('close', () => clearTimeout(timer));
     ws.once('message', (data, isBinary) => {
@@ -430,12 +431,12 @@ export class Simulator extends EventEmitter<SimulatorEvents> implements AsyncDis
       const refuse = (status: StatusCode, reason: string) => {
         sendUnwrapped(ws, this.options.frames ?? 'text', {
           msg_type: responseType,
-          protocol_version: 1,
+          protocol_version: PROTOCOL_VERSION,
           sequence: 0,
           status_code: status,
           reason,
         } as RtmsMessage);
-        ws.close(1000);
+        ws.close(CloseCode.NORMAL);
       };
       const decoded = decodeFrame(data as Buffer, isBinary);
       if (!decoded.ok) {

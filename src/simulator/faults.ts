@@ -1,6 +1,7 @@
 /**
  * Faults the simulator can inject, typed, and their text form `NAME[@TIME][:ARG]` for the CLI.
  */
+import { CloseCode, isSendableCloseCode } from '../protocol/closeCodes.js';
 import { MEDIA_KINDS, type MediaKind } from '../protocol/enums.js';
 import { RtmsError } from '../protocol/errors.js';
 
@@ -77,11 +78,6 @@ export function parseDurationMs(text: string): number | undefined {
   return Math.round(unit === 'm' ? value * 60_000 : unit === 's' ? value * 1000 : value);
 }
 
-/** Close codes a WebSocket close frame may carry (RFC 6455 §7.4). */
-export function isSendableCloseCode(code: number): boolean {
-  return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999);
-}
-
 function intArg(spec: string, arg: string | undefined, what: string): number {
   if (arg === undefined || !/^\d+$/.test(arg)) {
     throw RtmsError.invalidOptions(`fault "${spec}" needs ${what}`, SPEC_FIX);
@@ -123,7 +119,7 @@ function faultOf(spec: string, name: string, arg: string | undefined): Fault {
       return { type: name, target: arg ?? 'signaling' };
     }
     case 'close': {
-      const code = arg === undefined ? 1000 : intArg(spec, arg, 'a close code');
+      const code = arg === undefined ? CloseCode.NORMAL : intArg(spec, arg, 'a close code');
       if (!isSendableCloseCode(code)) {
         throw RtmsError.invalidOptions(
           `fault "${spec}": ${code} cannot be sent in a close frame`,

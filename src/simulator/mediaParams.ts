@@ -11,16 +11,30 @@ import {
   AudioChannel,
   Codec,
   ContentType,
-  DataOption,
   MEDIA_KINDS,
   type MediaKind,
   MediaType,
   mediaKindsOf,
-  Resolution,
-  SampleRate,
+  type Resolution,
   StatusCode,
-  TranscriptLanguage,
 } from '../protocol/enums.js';
+import {
+  AUDIO_CHANNELS,
+  AUDIO_CODECS,
+  AUDIO_CONTENT_TYPES,
+  AUDIO_DATA_OPTIONS,
+  AUDIO_SAMPLE_RATES,
+  isOneOf,
+  isValidFps,
+  isValidSendRate,
+  isValidTranscriptLanguage,
+  MAX_IMAGE_CODEC_FPS,
+  MAX_SEND_RATE_MS,
+  PICTURE_CODECS,
+  RESOLUTIONS,
+  STEREO_CODEC,
+  VIDEO_DATA_OPTIONS,
+} from '../protocol/mediaRules.js';
 import type {
   AudioParams,
   ChatParams,
@@ -58,13 +72,6 @@ const KNOWN_MEDIA_BITS =
   MediaType.CHAT |
   MediaType.ALL;
 
-/** Longest `send_rate` Zoom honours; longer ones are clamped, not rejected. */
-const MAX_SEND_RATE_MS = 1000;
-/** `send_rate` is counted in whole 20 ms audio packets. */
-const SEND_RATE_STEP_MS = 20;
-const MAX_FPS = 30;
-/** JPG and PNG are only offered up to this rate; faster streams need H.264. */
-const MAX_IMAGE_CODEC_FPS = 5;
 /** Zoom's documented screen-share fallback when a client asks for more than this without naming a codec. */
 const DESKSHARE_FALLBACK_FPS = 1;
 
@@ -182,42 +189,42 @@ function negotiateAudio(raw: Record<string, unknown>): Required<AudioParams> | R
   const defaults = DEFAULT_AUDIO_PARAMS;
   // RTP (1) is a deprecated alias Zoom's own samples still send; it is echoed as sent, not rewritten to 2.
   const contentType = raw.content_type ?? defaults.content_type;
-  if (!isOneOf(contentType, [ContentType.RTP, ContentType.RAW_AUDIO])) {
+  if (!isOneOf(contentType, AUDIO_CONTENT_TYPES)) {
     return reject(
       StatusCode.STATUS_INVALID_MEDIA_AUDIO_CONTENT_TYPE,
       'audio.content_type must be 1 (RTP, deprecated) or 2 (RAW_AUDIO)',
     );
   }
   const sampleRate = raw.sample_rate ?? defaults.sample_rate;
-  if (!isOneOf(sampleRate, [SampleRate.SR_8K, SampleRate.SR_16K, SampleRate.SR_32K, SampleRate.SR_48K])) {
+  if (!isOneOf(sampleRate, AUDIO_SAMPLE_RATES)) {
     return reject(
       StatusCode.STATUS_INVALID_MEDIA_AUDIO_SAMPLE_RATE,
       'audio.sample_rate must be 0 (8 kHz), 1 (16 kHz), 2 (32 kHz) or 3 (48 kHz)',
     );
   }
   const channel = raw.channel ?? defaults.channel;
-  if (!isOneOf(channel, [AudioChannel.MONO, AudioChannel.STEREO])) {
+  if (!isOneOf(channel, AUDIO_CHANNELS)) {
     return reject(
       StatusCode.STATUS_INVALID_MEDIA_AUDIO_CHANNEL,
       'audio.channel must be 1 (mono) or 2 (stereo)',
     );
   }
   const codec = raw.codec ?? defaults.codec;
-  if (!isOneOf(codec, [Codec.L16, Codec.G711, Codec.G722, Codec.OPUS])) {
+  if (!isOneOf(codec, AUDIO_CODECS)) {
     return reject(
       StatusCode.STATUS_INVALID_MEDIA_AUDIO_CODEC,
       'audio.codec must be 1 (L16), 2 (G711), 3 (G722) or 4 (OPUS)',
     );
   }
   // Checked against the effective codec: stereo with the codec left out means stereo L16, which Zoom refuses.
-  if (channel === AudioChannel.STEREO && codec !== Codec.OPUS) {
+  if (channel === AudioChannel.STEREO && codec !== STEREO_CODEC) {
     return reject(
       StatusCode.STATUS_INVALID_MEDIA_AUDIO_CHANNEL,
       'audio.channel 2 (stereo) needs codec 4 (OPUS)',
     );
   }
   const dataOpt = raw.data_opt ?? defaults.data_opt;
-  if (!isOneOf(dataOpt, [DataOption.AUDIO_MIXED_STREAM, DataOption.AUDIO_MULTI_STREAMS])) {
+  if (!isOneOf(dataOpt, AUDIO_DATA_OPTIONS)) {
     return reject(
       StatusCode.STATUS_INVALID_MEDIA_AUDIO_DATA_OPT,
       'audio.data_opt must be 1 (AUDIO_MIXED_STREAM) or 2 (AUDIO_MULTI_STREAMS)',
@@ -225,7 +232,7 @@ function negotiateAudio(raw: Record<string, unknown>): Required<AudioParams> | R
   }
   const sendRate = raw.send_rate ?? defaults.send_rate;
   // The multiple-of-20 rule applies before clamping, so 1010 is refused rather than clamped to 1000.
-  if (!isInteger(sendRate) || sendRate <= 0 || sendRate % SEND_RATE_STEP_MS !== 0) {
+  if (!isValidSendRate(sendRate)) {
     return reject(
       StatusCode.STATUS_INVALID_MEDIA_AUDIO_SEND_RATE,
       'audio.send_rate must be a positive multiple of 20 (ms); above 1000 is clamped to 1000',
@@ -251,7 +258,7 @@ function negotiateVideo(raw: Record<string, unknown>): Required<VideoParams> | R
     );
   }
   const codec = raw.codec ?? defaults.codec;
-  if (!isOneOf(codec, [Codec.JPG, Codec.PNG, Codec.H264])) {
+  if (!isOneOf(codec, PICTURE_CODECS)) {
     return reject(
       StatusCode.STATUS_INVALID_MEDIA_VIDEO_CODEC,
       'video.codec must be 5 (JPG), 6 (PNG) or 7 (H264)',
@@ -264,16 +271,15 @@ function negotiateVideo(raw: Record<string, unknown>): Required<VideoParams> | R
       'video.resolution must be 1 (SD), 2 (HD), 3 (FHD) or 4 (QHD)',
     );
   }
-  // 5 (VIDEO_MIXED_GALLERY_VIEW) exists only in the SDK header; the official enum stops at 4 (§4.2).
   const dataOpt = raw.data_opt ?? defaults.data_opt;
-  if (!isOneOf(dataOpt, [DataOption.VIDEO_SINGLE_ACTIVE_STREAM, DataOption.VIDEO_SINGLE_INDIVIDUAL_STREAM])) {
+  if (!isOneOf(dataOpt, VIDEO_DATA_OPTIONS)) {
     return reject(
       StatusCode.STATUS_INVALID_MEDIA_VIDEO_DATA_OPT,
       'video.data_opt must be 3 (VIDEO_SINGLE_ACTIVE_STREAM) or 4 (VIDEO_SINGLE_INDIVIDUAL_STREAM)',
     );
   }
   const fps = raw.fps ?? defaults.fps;
-  if (!isFps(fps)) {
+  if (!isValidFps(fps)) {
     return reject(StatusCode.STATUS_INVALID_MEDIA_VIDEO_FPS, 'video.fps must be an integer from 1 to 30');
   }
   if (fps > MAX_IMAGE_CODEC_FPS) {
@@ -308,7 +314,7 @@ function negotiateDeskshare(raw: Record<string, unknown>): Required<DesksharePar
     );
   }
   const codec = raw.codec ?? defaults.codec;
-  if (!isOneOf(codec, [Codec.JPG, Codec.PNG, Codec.H264])) {
+  if (!isOneOf(codec, PICTURE_CODECS)) {
     return reject(
       StatusCode.STATUS_INVALID_MEDIA_DESKSHARE_CODEC,
       'deskshare.codec must be 5 (JPG), 6 (PNG) or 7 (H264)',
@@ -322,7 +328,7 @@ function negotiateDeskshare(raw: Record<string, unknown>): Required<DesksharePar
     );
   }
   const fps = raw.fps ?? defaults.fps;
-  if (!isFps(fps)) {
+  if (!isValidFps(fps)) {
     return reject(
       StatusCode.STATUS_INVALID_MEDIA_DESKSHARE_FPS,
       'deskshare.fps must be an integer from 1 to 30',
@@ -356,11 +362,7 @@ function negotiateTranscript(raw: Record<string, unknown>): Required<TranscriptP
   // Older RTMSManager versions send `language`; Zoom's Python library rewrites it to `src_language` (§4.2).
   const languageKey = raw.src_language == null && raw.language != null ? 'language' : 'src_language';
   const srcLanguage = raw[languageKey] ?? defaults.src_language;
-  if (
-    !isInteger(srcLanguage) ||
-    srcLanguage < TranscriptLanguage.NONE ||
-    srcLanguage > TranscriptLanguage.VIETNAMESE
-  ) {
+  if (!isValidTranscriptLanguage(srcLanguage)) {
     return reject(
       StatusCode.STATUS_INVALID_MEDIA_TRANSCRIPT_SOURCE_LANGUAGE,
       `transcript.${languageKey} must be an integer from -1 (NONE) to 36 (VIETNAMESE)`,
@@ -398,18 +400,6 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function isInteger(value: unknown): value is number {
-  return typeof value === 'number' && Number.isInteger(value);
-}
-
-function isOneOf(value: unknown, allowed: readonly number[]): value is number {
-  return typeof value === 'number' && allowed.includes(value);
-}
-
 function isResolution(value: unknown): value is Resolution {
-  return isOneOf(value, [Resolution.SD, Resolution.HD, Resolution.FHD, Resolution.QHD]);
-}
-
-function isFps(value: unknown): value is number {
-  return isInteger(value) && value >= 1 && value <= MAX_FPS;
+  return isOneOf(value, RESOLUTIONS);
 }

@@ -5,20 +5,13 @@ import { randomBytes } from 'node:crypto';
 import type { MediaKind } from '../protocol/enums.js';
 import { RtmsError } from '../protocol/errors.js';
 import type { Product } from '../protocol/products.js';
+import {
+  KEEP_ALIVE_INTERVAL_MS,
+  KEEP_ALIVE_MAX_MISSED,
+  MEDIA_RECONNECT_WINDOW_MS,
+  SIGNALING_RECONNECT_WINDOW_MS,
+} from '../protocol/timing.js';
 import type { ScheduledFault } from './faults.js';
-
-/** Zoom sends KEEP_ALIVE_REQ every 10 s on each socket. */
-export const KEEP_ALIVE_INTERVAL_MS = 10_000;
-/** Zoom acts after three unanswered keep-alives. */
-export const KEEP_ALIVE_MAX_MISSED = 3;
-/** After signaling is lost Zoom waits one minute for the app to reconnect. */
-export const SIGNALING_RECONNECT_WINDOW_MS = 60_000;
-/** After a media socket is lost Zoom waits 65 s for it to come back. */
-export const MEDIA_RECONNECT_WINDOW_MS = 65_000;
-/** Audio is buffered up to 60 s before the app connects, and across interruptions. */
-export const AUDIO_BUFFER_MS = 60_000;
-/** A socket that has not handshaken by then is closed. */
-export const HANDSHAKE_WAIT_MS = 10_000;
 /** Real-time period at which each stream's media is pumped. */
 export const PUMP_TICK_MS = 20;
 /**

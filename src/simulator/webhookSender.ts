@@ -13,7 +13,7 @@ import {
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { RTMS_ERROR_CODES, RtmsError } from '../protocol/errors.js';
 import { URL_VALIDATION_EVENT } from '../protocol/products.js';
-import { urlValidationToken, webhookSignature } from '../protocol/webhookSignature.js';
+import { urlValidationToken, WEBHOOK_HEADERS, webhookSignature } from '../protocol/webhookSignature.js';
 
 /**
  * Zoom counts a delivery only if the endpoint answers within this many milliseconds. Real time: it is
@@ -452,11 +452,11 @@ export class WebhookSender {
           'content-type': 'application/json; charset=utf-8',
           'content-length': String(body.length),
           'user-agent': WEBHOOK_USER_AGENT,
-          'x-zm-request-timestamp': timestamp,
-          'x-zm-signature': webhookSignature(this.secretToken, timestamp, body),
-          'x-zm-request-id': requestId,
-          'x-zm-trackingid': `v=2.0;clid=us05;rid=WEB_${randomBytes(16).toString('hex')}`,
-          clientid: this.clientId,
+          [WEBHOOK_HEADERS.timestamp]: timestamp,
+          [WEBHOOK_HEADERS.signature]: webhookSignature(this.secretToken, timestamp, body),
+          [WEBHOOK_HEADERS.requestId]: requestId,
+          [WEBHOOK_HEADERS.trackingId]: `v=2.0;clid=us05;rid=WEB_${randomBytes(16).toString('hex')}`,
+          [WEBHOOK_HEADERS.clientId]: this.clientId,
         },
       });
       // Kept for the whole life of the request: a late error after destroy() must not crash the process.

@@ -4,7 +4,11 @@
  */
 import { RTMS_ERROR_CODES, RtmsError, type RtmsErrorCode } from '../protocol/errors.js';
 import { URL_VALIDATION_EVENT } from '../protocol/products.js';
-import { urlValidationToken, webhookSignatureMatches } from '../protocol/webhookSignature.js';
+import {
+  urlValidationToken,
+  WEBHOOK_HEADERS,
+  webhookSignatureMatches,
+} from '../protocol/webhookSignature.js';
 import { parseWebhookEvent, type WebhookEvent } from './events.js';
 
 /** Zoom's sample library default; Zoom itself specifies none. */
@@ -12,8 +16,8 @@ export const DEFAULT_TIMESTAMP_TOLERANCE_SEC = 300;
 /** RTMS webhooks are a few hundred bytes; anything near this is not from Zoom. */
 export const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
 
-export const SIGNATURE_HEADER = 'x-zm-signature';
-export const TIMESTAMP_HEADER = 'x-zm-request-timestamp';
+export const SIGNATURE_HEADER = WEBHOOK_HEADERS.signature;
+export const TIMESTAMP_HEADER = WEBHOOK_HEADERS.timestamp;
 
 export interface WebhookReceiverOptions {
   /**

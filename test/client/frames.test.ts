@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import {
-  CLOSE_CODE,
   closePayload,
   encodeFrame,
   FrameParser,
@@ -8,6 +7,7 @@ import {
   MaskSource,
   OPCODE,
 } from '../../src/client/ws/frames.js';
+import { CloseCode } from '../../src/protocol/closeCodes.js';
 
 interface FrameSpec {
   opcode: number;
@@ -161,7 +161,7 @@ describe('FrameParser', () => {
   it('reads an empty close frame as 1005 (no status)', () => {
     const { sink, events } = collector();
     new FrameParser(sink, MAX).push(serverFrame({ opcode: OPCODE.CLOSE, payload: '' }));
-    expect(events).toEqual([{ type: 'close', code: CLOSE_CODE.NO_STATUS, reason: '' }]);
+    expect(events).toEqual([{ type: 'close', code: CloseCode.NO_STATUS, reason: '' }]);
   });
 
   const violations: [string, Buffer, number, RegExp][] = [

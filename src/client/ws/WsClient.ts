@@ -9,7 +9,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { isIP, type OnReadOpts, type Socket, connect as tcpConnect } from 'node:net';
 import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
-import { CLOSE_CODE, closePayload, encodeFrame, FrameParser, MaskSource, OPCODE } from './frames.js';
+import { CloseCode } from '../../protocol/closeCodes.js';
+import { closePayload, encodeFrame, FrameParser, MaskSource, OPCODE } from './frames.js';
 
 /** The GUID of RFC 6455 §1.3, hashed with the key into `Sec-WebSocket-Accept`. */
 const ACCEPT_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
@@ -124,7 +125,7 @@ export class WsClient {
   }
 
   /** Starts the closing handshake; the socket closes when the server answers. Idempotent. */
-  close(code: number = CLOSE_CODE.NORMAL, reason = ''): void {
+  close(code: number = CloseCode.NORMAL, reason = ''): void {
     if (this.state === 'closed' || this.state === 'closing') return;
     if (this.state === 'connecting') {
       this.terminate();
@@ -150,7 +151,7 @@ export class WsClient {
   private sendClose(code: number, reason: string): void {
     if (this.closeSent) return;
     this.closeSent = true;
-    this.write(OPCODE.CLOSE, code === CLOSE_CODE.NO_STATUS ? Buffer.alloc(0) : closePayload(code, reason));
+    this.write(OPCODE.CLOSE, code === CloseCode.NO_STATUS ? Buffer.alloc(0) : closePayload(code, reason));
     // A peer that never closes TCP after the close frames must not keep the socket (and its stream) open.
     this.closeTimer = setTimeout(() => this.socket.destroy(), this.closeTimeoutMs);
     this.closeTimer.unref();
@@ -245,6 +246,6 @@ export class WsClient {
     const received = this.closeReceived;
     const error =
       this.error ?? (wasConnecting ? new Error('the connection closed before the upgrade') : undefined);
-    this.handlers.close(received?.code ?? CLOSE_CODE.ABNORMAL, received?.reason ?? '', error);
+    this.handlers.close(received?.code ?? CloseCode.ABNORMAL, received?.reason ?? '', error);
   }
 }

@@ -3,6 +3,7 @@
  * for our masked frames. No extensions are negotiated, so every RSV bit must be clear.
  */
 import { randomFillSync } from 'node:crypto';
+import { CloseCode, isSendableCloseCode } from '../../protocol/closeCodes.js';
 
 export const OPCODE = {
   CONTINUATION: 0x0,
@@ -11,16 +12,6 @@ export const OPCODE = {
   CLOSE: 0x8,
   PING: 0x9,
   PONG: 0xa,
-} as const;
-
-/** Close codes we send on a protocol violation (RFC 6455 §7.4.1). */
-export const CLOSE_CODE = {
-  NORMAL: 1000,
-  PROTOCOL_ERROR: 1002,
-  NO_STATUS: 1005,
-  ABNORMAL: 1006,
-  INVALID_PAYLOAD: 1007,
-  TOO_BIG: 1009,
 } as const;
 
 /** Control frames carry at most this many payload bytes. */
@@ -35,14 +26,6 @@ export interface FrameSink {
   close(code: number, reason: string): void;
   /** The server broke the protocol; the connection must close with `code`. */
   violation(code: number, message: string): void;
-}
-
-/** A close code a peer may put in a close frame (RFC 6455 §7.4). */
-function isValidCloseCode(code: number): boolean {
-  return (
-    (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) ||
-    (code >= 3000 && code <= 4999)
-  );
 }
 
 /**
@@ -97,7 +80,7 @@ export class FrameParser {
       const b0 = data[offset] as number;
       const b1 = data[offset + 1] as number;
       if ((b1 & 0x80) !== 0) {
-        this.fail(CLOSE_CODE.PROTOCOL_ERROR, 'the server sent a masked frame');
+        this.fail(CloseCode.PROTOCOL_ERROR, 'the server sent a masked frame');
         return;
       }
       let length = b1 & 0x7f;
@@ -110,20 +93,23 @@ export class FrameParser {
         if (end - offset < 10) break;
         const high = data.readUInt32BE(offset + 2);
         if (high > 0x1fffff) {
-          this.fail(CLOSE_CODE.TOO_BIG, 'frame length over 2^53 bytes');
+          this.fail(CloseCode.MESSAGE_TOO_BIG, 'frame length over 2^53 bytes');
           return;
         }
         length = high * 2 ** 32 + data.readUInt32BE(offset + 6);
         headerBytes = 10;
       }
       if (length > this.maxPayload) {
-        this.fail(CLOSE_CODE.TOO_BIG, `frame of ${length} bytes is over the ${this.maxPayload}-byte limit`);
+        this.fail(
+          CloseCode.MESSAGE_TOO_BIG,
+          `frame of ${length} bytes is over the ${this.maxPayload}-byte limit`,
+        );
         return;
       }
       const fin = (b0 & 0x80) !== 0;
       const opcode = b0 & 0x0f;
       if ((b0 & 0x70) !== 0) {
-        this.fail(CLOSE_CODE.PROTOCOL_ERROR, 'RSV bits set, but no extension was negotiated');
+        this.fail(CloseCode.PROTOCOL_ERROR, 'RSV bits set, but no extension was negotiated');
         return;
       }
       const start = offset + headerBytes;
@@ -152,7 +138,7 @@ export class FrameParser {
       case OPCODE.TEXT:
       case OPCODE.BINARY:
         if (this.fragmentOpcode !== 0) {
-          this.fail(CLOSE_CODE.PROTOCOL_ERROR, 'a new message started inside a fragmented one');
+          this.fail(CloseCode.PROTOCOL_ERROR, 'a new message started inside a fragmented one');
           return;
         }
         if (fin) {
@@ -164,7 +150,7 @@ export class FrameParser {
         return;
       case OPCODE.CONTINUATION: {
         if (this.fragmentOpcode === 0) {
-          this.fail(CLOSE_CODE.PROTOCOL_ERROR, 'continuation frame without a message to continue');
+          this.fail(CloseCode.PROTOCOL_ERROR, 'continuation frame without a message to continue');
           return;
         }
         if (!this.addFragment(payload) || !fin) return;
@@ -182,14 +168,14 @@ export class FrameParser {
         this.control(fin, opcode, payload);
         return;
       default:
-        this.fail(CLOSE_CODE.PROTOCOL_ERROR, `unknown opcode ${opcode}`);
+        this.fail(CloseCode.PROTOCOL_ERROR, `unknown opcode ${opcode}`);
     }
   }
 
   private addFragment(payload: Buffer): boolean {
     this.fragmentBytes += payload.length;
     if (this.fragmentBytes > this.maxPayload) {
-      this.fail(CLOSE_CODE.TOO_BIG, `message over the ${this.maxPayload}-byte limit`);
+      this.fail(CloseCode.MESSAGE_TOO_BIG, `message over the ${this.maxPayload}-byte limit`);
       return false;
     }
     this.fragments.push(Buffer.from(payload));
@@ -198,7 +184,7 @@ export class FrameParser {
 
   private control(fin: boolean, opcode: number, payload: Buffer): void {
     if (!fin || payload.length > MAX_CONTROL_PAYLOAD) {
-      this.fail(CLOSE_CODE.PROTOCOL_ERROR, 'control frames must be single frames of at most 125 bytes');
+      this.fail(CloseCode.PROTOCOL_ERROR, 'control frames must be single frames of at most 125 bytes');
       return;
     }
     if (opcode === OPCODE.PING) {
@@ -207,12 +193,12 @@ export class FrameParser {
     }
     if (opcode === OPCODE.PONG) return;
     if (payload.length === 1) {
-      this.fail(CLOSE_CODE.PROTOCOL_ERROR, 'close frame with a 1-byte payload');
+      this.fail(CloseCode.PROTOCOL_ERROR, 'close frame with a 1-byte payload');
       return;
     }
-    const code = payload.length === 0 ? CLOSE_CODE.NO_STATUS : payload.readUInt16BE(0);
-    if (payload.length > 0 && !isValidCloseCode(code)) {
-      this.fail(CLOSE_CODE.PROTOCOL_ERROR, `invalid close code ${code}`);
+    const code = payload.length === 0 ? CloseCode.NO_STATUS : payload.readUInt16BE(0);
+    if (payload.length > 0 && !isSendableCloseCode(code)) {
+      this.fail(CloseCode.PROTOCOL_ERROR, `invalid close code ${code}`);
       return;
     }
     this.stop();
