@@ -38,7 +38,12 @@ import type {
   StreamStateResponse,
   VideoSubscriptionResponse,
 } from '../protocol/messages.js';
-import { recoveryForClose, recoveryForStatus, recoveryForStopReason } from '../protocol/recovery.js';
+import {
+  recoveryForAttempt,
+  recoveryForClose,
+  recoveryForStatus,
+  recoveryForStopReason,
+} from '../protocol/recovery.js';
 import { handshakeSignature } from '../protocol/signature.js';
 import { PROTOCOL_VERSION } from '../protocol/timing.js';
 import {
@@ -50,12 +55,7 @@ import {
   type MediaCounters,
 } from './dispatch.js';
 import type { ReconnectScope, ReconnectTrigger, StreamEvents, StreamStatus } from './events.js';
-import {
-  MAX_DUPLICATE_RETRIES,
-  type ResolvedStreamOptions,
-  type RtmsStreamOptions,
-  resolveStreamOptions,
-} from './options.js';
+import { type ResolvedStreamOptions, type RtmsStreamOptions, resolveStreamOptions } from './options.js';
 import { RtmsSocket, type SocketCloseInfo } from './RtmsSocket.js';
 import { safeEmit } from './safeEmit.js';
 import { checkServerUrl, mediaUrlFor } from './serverUrls.js';
@@ -501,23 +501,6 @@ export class RtmsStream extends EventEmitter<StreamEvents> implements AsyncDispo
   // -------------------------------------------------------------------------------------------------
   // Recovery
 
-  private isFatal(err: unknown): boolean {
-    if (!isRtmsError(err)) return false;
-    if (err.code === RTMS_ERROR_CODES.SERVER_URL_NOT_ALLOWED || err.code === RTMS_ERROR_CODES.INVALID_OPTIONS)
-      return true;
-    if (err.code !== RTMS_ERROR_CODES.HANDSHAKE_REJECTED || err.statusCode === undefined) return false;
-    return recoveryForStatus(err.statusCode).action === 'fatal';
-  }
-
-  private isDuplicateStatus(err: unknown): boolean {
-    return (
-      isRtmsError(err, RTMS_ERROR_CODES.HANDSHAKE_REJECTED) &&
-      (err.statusCode === StatusCode.STATUS_DUPLICATE_SIGNAL_REQUEST ||
-        err.statusCode === StatusCode.STATUS_DUPLICATE_MEDIA_DATA_CONNECTION ||
-        err.statusCode === StatusCode.STATUS_MEDIA_DATA_ALL_CONNECTION_EXIST)
-    );
-  }
-
   /**
    * Reconnects signaling and every media socket (again), retrying with the policy inside the signaling
    * window. A later call replaces a running one (a failover during a reconnect).
@@ -579,7 +562,8 @@ export class RtmsStream extends EventEmitter<StreamEvents> implements AsyncDispo
     progress: RecoveryProgress = { lostAt: performance.now(), tries: 0, retries: 0, initial: false },
   ): Promise<void> {
     const { lostAt } = progress;
-    let duplicates = 0;
+    /** Attempts that met a status with a limit, per limit group (the recovery table's `limitGroup`). */
+    const limited = new Map<string, number>();
     let immediate = immediateFirst;
     let lastError: unknown;
     const { trigger } = cause;
@@ -633,29 +617,22 @@ export class RtmsStream extends EventEmitter<StreamEvents> implements AsyncDispo
       } catch (err) {
         if (op.signal.aborted || this.lifetime.signal.aborted) return;
         lastError = err;
-        if (this.isFatal(err) && !this.isStaleServer(err)) {
+        const verdict = recoveryForAttempt(err, this.everReady);
+        if (!verdict.retry) {
           this.fail(err as RtmsError);
           return;
         }
-        if (this.isDuplicateStatus(err) && ++duplicates > MAX_DUPLICATE_RETRIES) {
-          this.fail(err as RtmsError);
-          return;
+        if (verdict.limit !== undefined) {
+          const count = (limited.get(verdict.limit.group) ?? 0) + 1;
+          limited.set(verdict.limit.group, count);
+          if (count > verdict.limit.maxAttempts) {
+            this.fail(err as RtmsError);
+            return;
+          }
         }
         reason = err instanceof Error ? err.message : String(err);
       }
     }
-  }
-
-  /**
-   * After a server failover the old server no longer knows the stream (status 2) until the new
-   * `rtms_started` arrives with the new URL: for a stream that was live, that is worth retrying.
-   */
-  private isStaleServer(err: unknown): boolean {
-    return (
-      this.everReady &&
-      isRtmsError(err, RTMS_ERROR_CODES.HANDSHAKE_REJECTED) &&
-      err.statusCode === StatusCode.STATUS_INVALID_RTMS_STREAM_ID
-    );
   }
 
   private lose(

@@ -44,8 +44,6 @@ export const SIGNALING_WINDOW_MS = SIGNALING_RECONNECT_WINDOW_MS;
 export const MEDIA_WINDOW_MS = MEDIA_RECONNECT_WINDOW_MS;
 /** Time allowed for STREAM_CLOSE_RESP after STREAM_CLOSE_REQ. */
 export const CLOSE_TIMEOUT_MS = 5_000;
-/** Status 8 / 15 / 16 are transient only for so many attempts in a row (the old socket may be closing). */
-export const MAX_DUPLICATE_RETRIES = 5;
 
 export interface Credentials {
   /** Client id (Video SDK: SDK key). */

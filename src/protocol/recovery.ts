@@ -3,6 +3,7 @@
  */
 import { CloseCode } from './closeCodes.js';
 import { StatusCode, StopReason } from './enums.js';
+import { RTMS_ERROR_CODES } from './errors.js';
 
 /**
  * - `ok`: nothing to recover.
@@ -20,7 +21,26 @@ export interface Recovery {
   cause: string;
   /** One line: what a person should do. Empty when nothing is needed. */
   fix: string;
+  /**
+   * For `retry`: at most this many attempts in a row may end with a status of the same `limitGroup`;
+   * one more is fatal. Absent: retried for as long as Zoom's window lasts.
+   */
+  maxAttempts?: number;
+  /** Statuses that share one count of consecutive attempts (see `maxAttempts`). */
+  limitGroup?: string;
+  /**
+   * For `fatal`: retried inside Zoom's window all the same once the stream has been ready, because then
+   * the status is what an old server answers during a failover.
+   */
+  retryWhenLive?: boolean;
 }
+
+/**
+ * Attempts in a row that may meet a duplicate-connection status (8, 15, 16) before it is fatal: the old
+ * socket may still be closing on Zoom's side, but five times means another process holds the stream.
+ */
+export const DUPLICATE_CONNECTION_ATTEMPTS = 5;
+const DUPLICATE_GROUP = 'duplicate-connection';
 
 export interface StopRecovery extends Recovery {
   /**
@@ -40,6 +60,15 @@ function fatal(cause: string, fix: string): Recovery {
 function retry(cause: string, fix: string): Recovery {
   return { action: 'retry', cause, fix };
 }
+function duplicate(cause: string, fix: string): Recovery {
+  return {
+    action: 'retry',
+    cause,
+    fix,
+    maxAttempts: DUPLICATE_CONNECTION_ATTEMPTS,
+    limitGroup: DUPLICATE_GROUP,
+  };
+}
 function params(cause: string, fix = PARAMS_FIX): Recovery {
   return fatal(cause, fix);
 }
@@ -50,10 +79,13 @@ const STATUS_TABLE: Readonly<Record<StatusCode, Recovery>> = {
     'invalid message type — the server did not accept a msg_type',
     'report this as an rtmskit bug with the log line',
   ),
-  [StatusCode.STATUS_INVALID_RTMS_STREAM_ID]: fatal(
-    'invalid rtms_stream_id — the stream is unknown or already over',
-    'use the rtms_stream_id of the latest rtms_started webhook for this meeting',
-  ),
+  [StatusCode.STATUS_INVALID_RTMS_STREAM_ID]: {
+    ...fatal(
+      'invalid rtms_stream_id — the stream is unknown or already over',
+      'use the rtms_stream_id of the latest rtms_started webhook for this meeting',
+    ),
+    retryWhenLive: true,
+  },
   [StatusCode.STATUS_INVALID_SIGNATURE]: fatal(
     'invalid signature',
     'check ZOOM_CLIENT_ID and ZOOM_CLIENT_SECRET (Video SDK: ZOOM_VIDEO_SDK_KEY/SECRET), and that the signed id is the meeting_uuid / webinar_uuid / session_id / engagement_id of this event (rtmskit signature prints it)',
@@ -74,7 +106,7 @@ const STATUS_TABLE: Readonly<Record<StatusCode, Recovery>> = {
     'invalid media_type',
     'media_type is a bitmask of 1 audio, 2 video, 4 deskshare, 8 transcript, 16 chat, or 32 all',
   ),
-  [StatusCode.STATUS_DUPLICATE_SIGNAL_REQUEST]: retry(
+  [StatusCode.STATUS_DUPLICATE_SIGNAL_REQUEST]: duplicate(
     'duplicate signal request — another signaling connection for this stream is active or still closing',
     'rtmskit retries; if it persists, another process is connected to this stream (check for two instances)',
   ),
@@ -93,11 +125,11 @@ const STATUS_TABLE: Readonly<Record<StatusCode, Recovery>> = {
     'invalid media_type value',
     'media_type is a bitmask of 1 audio, 2 video, 4 deskshare, 8 transcript, 16 chat, or 32 all',
   ),
-  [StatusCode.STATUS_MEDIA_DATA_ALL_CONNECTION_EXIST]: retry(
+  [StatusCode.STATUS_MEDIA_DATA_ALL_CONNECTION_EXIST]: duplicate(
     'an "all" media connection already exists for this stream',
     'rtmskit retries while the old connection closes; do not mix unified and split media for one stream',
   ),
-  [StatusCode.STATUS_DUPLICATE_MEDIA_DATA_CONNECTION]: retry(
+  [StatusCode.STATUS_DUPLICATE_MEDIA_DATA_CONNECTION]: duplicate(
     'duplicate media connection — this media kind is already connected or still closing',
     'rtmskit retries; if it persists, another process is connected to this stream',
   ),
@@ -288,6 +320,36 @@ export function recoveryForStatus(status: number): Recovery {
     STATUS_TABLE[status as StatusCode] ??
     fatal(`unknown status code ${status}`, 'upgrade rtmskit, or report the status code with the log line')
   );
+}
+
+/** What a failed connection attempt leads to: give up with this recovery, or try again (within a limit). */
+export type AttemptVerdict =
+  | { retry: false; recovery: Recovery }
+  | { retry: true; limit?: { group: string; maxAttempts: number } };
+
+/** The error of a failed attempt, as far as the decision needs it (an `RtmsError` fits). */
+export interface AttemptError {
+  code?: string;
+  statusCode?: number | undefined;
+}
+
+/**
+ * Decides a failed connection attempt from the table: a rejected handshake by its status (fatal ones
+ * end the stream, but status 2 is retried once the stream has been live), a refusal of our own options
+ * or server URL is fatal, and anything else (timeouts, resets, closes) is retried inside the window.
+ */
+export function recoveryForAttempt(error: unknown, everLive: boolean): AttemptVerdict {
+  const { code, statusCode } = (typeof error === 'object' && error !== null ? error : {}) as AttemptError;
+  if (code === RTMS_ERROR_CODES.SERVER_URL_NOT_ALLOWED || code === RTMS_ERROR_CODES.INVALID_OPTIONS) {
+    return { retry: false, recovery: fatal('the stream cannot connect as configured', '') };
+  }
+  if (code !== RTMS_ERROR_CODES.HANDSHAKE_REJECTED || statusCode === undefined) return { retry: true };
+  const recovery = recoveryForStatus(statusCode);
+  if (recovery.action === 'fatal' && !(recovery.retryWhenLive && everLive)) return { retry: false, recovery };
+  if (recovery.maxAttempts !== undefined && recovery.limitGroup !== undefined) {
+    return { retry: true, limit: { group: recovery.limitGroup, maxAttempts: recovery.maxAttempts } };
+  }
+  return { retry: true };
 }
 
 /**

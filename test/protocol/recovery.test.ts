@@ -3,6 +3,8 @@ import { StatusCode, StopReason } from '../../src/protocol/enums.js';
 import { RTMS_ERROR_CODES, RtmsError } from '../../src/protocol/errors.js';
 import type { RecoveryAction } from '../../src/protocol/recovery.js';
 import {
+  DUPLICATE_CONNECTION_ATTEMPTS,
+  recoveryForAttempt,
   recoveryForClose,
   recoveryForStatus,
   recoveryForStopReason,
@@ -174,5 +176,47 @@ describe('RtmsError.handshakeRejected', () => {
     expect(err.statusCode).toBe(99);
     expect(err.message).toContain('media');
     expect(err.message).toContain('99');
+  });
+});
+
+describe('recoveryForAttempt: the table decides every failed attempt', () => {
+  const rejected = (statusCode: number) => ({ code: 'HANDSHAKE_REJECTED', statusCode });
+
+  it('ends the stream on a fatal status, and retries status 2 only once the stream has been live', () => {
+    expect(recoveryForAttempt(rejected(StatusCode.STATUS_INVALID_SIGNATURE), false).retry).toBe(false);
+    expect(recoveryForAttempt(rejected(StatusCode.STATUS_INVALID_SIGNATURE), true).retry).toBe(false);
+    expect(recoveryForAttempt(rejected(StatusCode.STATUS_INVALID_RTMS_STREAM_ID), false).retry).toBe(false);
+    expect(recoveryForAttempt(rejected(StatusCode.STATUS_INVALID_RTMS_STREAM_ID), true)).toEqual({
+      retry: true,
+    });
+    expect(recoveryForAttempt(rejected(9_999), true).retry).toBe(false);
+    const onlyLive = statusTable().filter(([, r]) => r.retryWhenLive);
+    expect(onlyLive.map(([code]) => code)).toEqual([StatusCode.STATUS_INVALID_RTMS_STREAM_ID]);
+  });
+
+  it('retries duplicate connections within one shared limit', () => {
+    for (const status of [
+      StatusCode.STATUS_DUPLICATE_SIGNAL_REQUEST,
+      StatusCode.STATUS_MEDIA_DATA_ALL_CONNECTION_EXIST,
+      StatusCode.STATUS_DUPLICATE_MEDIA_DATA_CONNECTION,
+    ]) {
+      expect(recoveryForAttempt(rejected(status), false)).toEqual({
+        retry: true,
+        limit: { group: 'duplicate-connection', maxAttempts: DUPLICATE_CONNECTION_ATTEMPTS },
+      });
+    }
+    const limited = statusTable().filter(([, r]) => r.maxAttempts !== undefined);
+    expect(limited).toHaveLength(3);
+  });
+
+  it('refuses our own bad options or server URL at once, and retries everything else', () => {
+    expect(recoveryForAttempt({ code: 'SERVER_URL_NOT_ALLOWED' }, true).retry).toBe(false);
+    expect(recoveryForAttempt({ code: 'INVALID_OPTIONS' }, false).retry).toBe(false);
+    expect(recoveryForAttempt({ code: 'TIMEOUT' }, false)).toEqual({ retry: true });
+    expect(recoveryForAttempt(new Error('ECONNRESET'), false)).toEqual({ retry: true });
+    expect(recoveryForAttempt(rejected(StatusCode.STATUS_INTERNAL_EXCEPTION), false)).toEqual({
+      retry: true,
+    });
+    expect(recoveryForAttempt(undefined, false)).toEqual({ retry: true });
   });
 });
