@@ -1,6 +1,6 @@
 /**
- * One server-side WebSocket of the simulator: frames in the configured mode, Zoom's keep-alive, and the
- * ways a socket can be made to fail.
+ * One server-side WebSocket of the simulator: frames in the configured mode, Zoom's keep-alive requests
+ * (the stream's windows run their timer), and the ways a socket can be made to fail.
  */
 import type { Socket } from 'node:net';
 import type WebSocket from 'ws';
@@ -15,8 +15,6 @@ export interface SimSocketOptions {
   keepAliveIntervalMs: number;
   keepAliveMaxMissed: number;
   keepAliveMode: 'always' | 'idle';
-  /** Three keep-alives went unanswered. */
-  onKeepAliveTimeout: () => void;
   counters: KeepAliveCounters;
 }
 
@@ -53,7 +51,6 @@ export const BACKPRESSURE_BYTES = 4 * 1024 * 1024;
 export class SimSocket {
   readonly ws: WebSocket;
   private readonly options: SimSocketOptions;
-  private keepAliveTimer: NodeJS.Timeout | undefined;
   private readonly outstanding = new Set<number>();
   private framesSent = 0;
   private lastDataAt = 0;
@@ -91,12 +88,6 @@ export class SimSocket {
     else this.ws.send(text, { binary: false });
   }
 
-  startKeepAlive(): void {
-    if (this.keepAliveTimer || this.closed) return;
-    this.keepAliveTimer = setInterval(() => this.keepAliveTick(), this.options.keepAliveIntervalMs);
-    this.keepAliveTimer.unref();
-  }
-
   /** The `stop-keepalive` fault: no more requests, and no timeout either. */
   stopKeepAlive(): void {
     this.keepAliveStopped = true;
@@ -109,37 +100,31 @@ export class SimSocket {
     this.options.counters.answered++;
   }
 
-  private keepAliveTick(): void {
-    if (!this.isOpen || this.keepAliveStopped) return;
+  /** One keep-alive interval went by: sends the next request. True when too many went unanswered. */
+  keepAliveTick(): boolean {
+    if (!this.isOpen || this.keepAliveStopped) return false;
     if (this.outstanding.size >= this.options.keepAliveMaxMissed) {
       this.options.counters.missed++;
-      this.stopTimers();
-      this.options.onKeepAliveTimeout();
-      return;
+      return true;
     }
     if (this.outstanding.size > 0) this.options.counters.missed++;
     const idleFor = performance.now() - this.lastDataAt;
     if (this.options.keepAliveMode === 'idle' && idleFor < this.options.keepAliveIntervalMs) {
       this.outstanding.clear();
-      return;
+      return false;
     }
     let timestamp = Date.now();
     while (this.outstanding.has(timestamp)) timestamp++;
     this.outstanding.add(timestamp);
     this.options.counters.sent++;
     this.send({ msg_type: MessageType.KEEP_ALIVE_REQ, timestamp });
-  }
-
-  private stopTimers(): void {
-    if (this.keepAliveTimer) clearInterval(this.keepAliveTimer);
-    this.keepAliveTimer = undefined;
+    return false;
   }
 
   /** A clean close with a close frame. */
   close(code = 1000, reason = ''): void {
     if (this.closed) return;
     this.closed = true;
-    this.stopTimers();
     this.ws.close(code, reason);
     // A client that never answers the close frame must not keep the socket open.
     setTimeout(() => this.ws.terminate(), 2_000).unref();
@@ -149,7 +134,6 @@ export class SimSocket {
   drop(): void {
     if (this.closed) return;
     this.closed = true;
-    this.stopTimers();
     this.ws.terminate();
   }
 
@@ -157,15 +141,13 @@ export class SimSocket {
   reset(): void {
     if (this.closed) return;
     this.closed = true;
-    this.stopTimers();
     const socket = (this.ws as unknown as { _socket?: Socket })._socket;
     if (socket && typeof socket.resetAndDestroy === 'function') socket.resetAndDestroy();
     else this.ws.terminate();
   }
 
-  /** The client went away: stop timers. */
+  /** The client went away. */
   markClosed(): void {
     this.closed = true;
-    this.stopTimers();
   }
 }

@@ -36,7 +36,8 @@ import { RtmsNode } from './RtmsNode.js';
 import type { SimulatorReport } from './report.js';
 import { RestApi, type RtmsAction, type RtmsActionResult } from './rest.js';
 import { sendUnwrapped } from './SimSocket.js';
-import { type LifecycleWebhook, SimStream, type StreamHost } from './SimStream.js';
+import { SimStream } from './SimStream.js';
+import type { LifecycleWebhook, StreamHost } from './stream/host.js';
 import { Timeline } from './timeline.js';
 import { generateCertificate } from './tls.js';
 import { WebhookSender } from './webhookSender.js';
@@ -245,7 +246,7 @@ export class Simulator extends EventEmitter<SimulatorEvents> implements AsyncDis
   /** A stream's ids, current server and state. */
   stream(streamId: string): SimStreamInfo & { state: string } {
     const stream = this.requireStream(streamId);
-    return { ...this.info(stream), state: stream.state };
+    return { ...this.info(stream), state: stream.status };
   }
 
   streamIds(): string[] {
