@@ -90,6 +90,8 @@ export class Simulator extends EventEmitter<SimulatorEvents> implements AsyncDis
     this.credentials = resolveCredentials(options.credentials);
     this.timing = timingOf(options);
     this.tls = tls;
+    // Webhook retries and token lifetimes are never slowed below real time.
+    const realTimeOrFaster = Math.max(1, this.timing.timeScale);
     this.rest = new RestApi({
       credentials: {
         accountId: this.credentials.accountId,
@@ -97,14 +99,14 @@ export class Simulator extends EventEmitter<SimulatorEvents> implements AsyncDis
         clientSecret: this.credentials.s2sClientSecret,
       },
       appClientId: this.credentials.clientId,
-      timeScale: Math.max(1, this.timing.timeScale),
+      timeScale: realTimeOrFaster,
       onRtmsAction: (meetingId, action) =>
         rtmsAction(this.streamsById.values(), meetingId, action, (id) => this.startStream({ meetingId: id })),
     });
     this.webhooks = new LifecycleWebhooks({
       webhookUrl: options.webhookUrl,
       credentials: this.credentials,
-      timeScale: Math.max(1, this.timing.timeScale),
+      timeScale: realTimeOrFaster,
       signalingUrlOf: (stream) => this.nodeById(stream.nodeId).signalingUrl,
       announce: (notice) => this.emit('webhook', notice),
       log: (streamId, text) => this.log(streamId, text),

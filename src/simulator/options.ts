@@ -3,7 +3,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { MediaKind } from '../protocol/enums.js';
-import { RtmsError } from '../protocol/errors.js';
 import type { Product } from '../protocol/products.js';
 import {
   KEEP_ALIVE_INTERVAL_MS,
@@ -12,6 +11,8 @@ import {
   SIGNALING_RECONNECT_WINDOW_MS,
 } from '../protocol/timing.js';
 import type { ScheduledFault } from './faults.js';
+import { checkTimeScale } from './timeScale.js';
+
 /** Real-time period at which each stream's media is pumped. */
 export const PUMP_TICK_MS = 20;
 /**
@@ -120,13 +121,7 @@ export interface Timing {
 }
 
 export function timingOf(options: SimulatorOptions): Timing {
-  const timeScale = options.timeScale ?? 1;
-  if (!(timeScale > 0) || !Number.isFinite(timeScale)) {
-    throw RtmsError.invalidOptions(
-      `timeScale must be a positive number, got ${options.timeScale}`,
-      'pass a number above 0: 1 is real time, 4 runs four times faster',
-    );
-  }
+  const timeScale = checkTimeScale(options.timeScale);
   return {
     timeScale,
     keepAliveIntervalMs: (options.keepAliveIntervalMs ?? KEEP_ALIVE_INTERVAL_MS) / timeScale,

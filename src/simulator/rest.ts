@@ -6,6 +6,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { RtmsError } from '../protocol/errors.js';
+import { checkTimeScale } from './timeScale.js';
 
 /** Access-token lifetime as Zoom states it in `expires_in`, seconds; really divided by `timeScale`. */
 export const TOKEN_TTL_SEC = 3600;
@@ -196,13 +197,7 @@ export class RestApi {
         'set ZOOM_ACCOUNT_ID, ZOOM_S2S_CLIENT_ID and ZOOM_S2S_CLIENT_SECRET for the simulator',
       );
     }
-    const timeScale = options.timeScale ?? 1;
-    if (!Number.isFinite(timeScale) || timeScale < 1) {
-      throw RtmsError.invalidOptions(
-        `timeScale ${timeScale} is below 1`,
-        'use 1 for real time, more to speed up',
-      );
-    }
+    const timeScale = checkTimeScale(options.timeScale, 'real-time');
     this.credentials = { ...options.credentials };
     this.appClientId = options.appClientId;
     this.tokenTtlMs = (TOKEN_TTL_SEC * 1000) / timeScale;

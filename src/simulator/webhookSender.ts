@@ -14,6 +14,7 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { RTMS_ERROR_CODES, RtmsError } from '../protocol/errors.js';
 import { URL_VALIDATION_EVENT } from '../protocol/products.js';
 import { urlValidationToken, WEBHOOK_HEADERS, webhookSignature } from '../protocol/webhookSignature.js';
+import { checkTimeScale } from './timeScale.js';
 
 /**
  * Zoom counts a delivery only if the endpoint answers within this many milliseconds. Real time: it is
@@ -175,13 +176,7 @@ export class WebhookSender {
         'pass the secret token to sign with',
       );
     }
-    const timeScale = options.timeScale ?? 1;
-    if (!Number.isFinite(timeScale) || timeScale < 1) {
-      throw RtmsError.invalidOptions(
-        `timeScale ${timeScale} is below 1`,
-        'use 1 for real time, more to speed up',
-      );
-    }
+    const timeScale = checkTimeScale(options.timeScale, 'real-time');
     const deadline = options.responseDeadlineMs ?? WEBHOOK_RESPONSE_DEADLINE_MS;
     if (!Number.isFinite(deadline) || deadline <= 0) {
       throw RtmsError.invalidOptions(`responseDeadlineMs ${deadline} is not positive`, 'use e.g. 3000');
