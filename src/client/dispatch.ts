@@ -28,7 +28,8 @@ import type { ParticipantInfo, StreamEvents } from './events.js';
  */
 const RECENT_TEXT_KEYS = 256;
 
-type Emit = <K extends keyof StreamEvents>(name: K, ...args: StreamEvents[K]) => void;
+/** Emits one event with its one payload (every stream event has exactly one). */
+type Emit = <K extends keyof StreamEvents>(name: K, payload: StreamEvents[K][0]) => void;
 
 /** Format of one media socket's audio, from the confirmed handshake params. */
 export interface AudioFormat {

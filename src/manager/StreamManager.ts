@@ -8,7 +8,7 @@ import type { ClosedEvent, ParticipantInfo, StreamEvents, StreamStatus } from '.
 import { DEFAULT_MAX_CONCURRENT_HANDSHAKES, HandshakeLimiter } from '../client/handshakeGate.js';
 import type { Credentials, RtmsStreamOptions } from '../client/options.js';
 import { RtmsStream, type StreamCounters } from '../client/RtmsStream.js';
-import { safeEmit } from '../client/safeEmit.js';
+import { type ListenerCounts, safeEmit2, trackListeners } from '../client/safeEmit.js';
 import { RTMS_ERROR_CODES, RtmsError } from '../protocol/errors.js';
 import { lifecycleEventName, PRODUCT_INFO, type Product } from '../protocol/products.js';
 import type { RtmsStartedEvent, WebhookEvent } from '../webhook/events.js';
@@ -86,29 +86,6 @@ export interface StreamSnapshot {
   counters: StreamCounters;
 }
 
-/** Every event name of a stream, forwarded with the stream's ref. */
-const FORWARDED_EVENTS: readonly (keyof StreamEvents)[] = [
-  'audio',
-  'video',
-  'deskshare',
-  'transcript',
-  'chat',
-  'participantJoin',
-  'participantLeave',
-  'activeSpeaker',
-  'sharingStart',
-  'sharingStop',
-  'participantVideo',
-  'firstPacket',
-  'event',
-  'sessionState',
-  'streamState',
-  'stateChange',
-  'reconnecting',
-  'reconnected',
-  'closed',
-];
-
 interface Entry {
   ref: StreamRef;
   stream: RtmsStream;
@@ -138,9 +115,12 @@ export class StreamManager extends EventEmitter<ManagerEvents> implements AsyncD
   /** Per stream, the tail of its event queue: events for one stream run in order. */
   private readonly queues = new Map<string, Promise<unknown>>();
   private closing = false;
+  /** Listeners per event, for the forwarding path (see `trackListeners`). */
+  private readonly listening: ListenerCounts;
 
   constructor(options: StreamManagerOptions) {
     super();
+    this.listening = trackListeners(this as unknown as EventEmitter);
     this.options = options;
     this.ledger = options.ledger ?? new MemoryDeliveryLedger();
     this.handshakeGate = new HandshakeLimiter(
@@ -277,43 +257,29 @@ export class StreamManager extends EventEmitter<ManagerEvents> implements AsyncD
 
   private wire(entry: Entry): void {
     const { ref, stream } = entry;
-    const emit = this.emit.bind(this) as (name: string, ...args: unknown[]) => boolean;
-    const report = (name: string) => (cause: unknown) => {
+    const counts = this.listening;
+    const report = (name: string, cause: unknown) => {
+      if (name === 'error') return;
       const error = new RtmsError(RTMS_ERROR_CODES.HANDLER_FAILED, `a '${name}' listener threw`, {
         cause,
         fix: 'fix the listener; the stream goes on',
       });
-      if (name !== 'error' && this.listenerCount('error') > 0)
-        safeEmit(this, 'error', [ref, error], () => undefined);
+      safeEmit2(this, counts.error, 'error', ref, error, () => undefined);
     };
-    for (const name of FORWARDED_EVENTS) {
-      const onError = report(name);
-      // One listener throwing must not starve the others (a recorder behind an application handler).
-      // Every stream event has one payload: forwarded without building an array on the hot path.
-      stream.on(name, ((payload: unknown) => {
-        if (this.listenerCount(name) <= 1) {
-          try {
-            emit(name, ref, payload);
-          } catch (cause) {
-            onError(cause);
-          }
-        } else {
-          safeEmit(this, name, [ref, payload], onError);
-        }
-      }) as never);
-    }
-    stream.on('error', (error) => {
-      if (this.listenerCount('error') > 0) emit('error', ref, error);
-    });
-    stream.on('participantJoin', ({ participants }) => {
-      for (const p of participants) entry.participants.set(String(p.userId), p);
-    });
-    stream.on('participantLeave', ({ participants }) => {
-      for (const p of participants) entry.participants.delete(String(p.userId));
-    });
-    stream.once('closed', (closed) => {
-      if (this.entries.get(ref.streamId) === entry) this.entries.delete(ref.streamId);
-      this.emit('streamRemoved', ref, closed);
+    // Every event of the stream, called directly: one dispatch per frame, not a second EventEmitter hop.
+    // A listener that throws does not starve the others (a recorder behind an application handler).
+    stream.setSink((name, payload) => {
+      safeEmit2(this, counts[name], name, ref, payload, report);
+      if (name === 'participantJoin') {
+        for (const p of (payload as StreamEvents['participantJoin'][0]).participants)
+          entry.participants.set(String(p.userId), p);
+      } else if (name === 'participantLeave') {
+        for (const p of (payload as StreamEvents['participantLeave'][0]).participants)
+          entry.participants.delete(String(p.userId));
+      } else if (name === 'closed') {
+        if (this.entries.get(ref.streamId) === entry) this.entries.delete(ref.streamId);
+        this.emit('streamRemoved', ref, payload as StreamEvents['closed'][0]);
+      }
     });
   }
 
