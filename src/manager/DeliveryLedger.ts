@@ -17,7 +17,10 @@ export interface DeliveryLedger {
 /** Largest number of keys the in-memory ledger holds; the oldest go first beyond it. */
 export const MEMORY_LEDGER_MAX_KEYS = 100_000;
 
-/** A ledger in this process's memory: enough for tests and single-process use without restarts. */
+/**
+ * A ledger in this process's memory: enough for tests and single-process use without restarts, and the
+ * delivery half of `MemoryStore`. Bounded: beyond `maxKeys`, the oldest claims go first.
+ */
 export class MemoryDeliveryLedger implements DeliveryLedger {
   private readonly expiry = new Map<string, number>();
   private readonly now: () => number;
@@ -40,6 +43,18 @@ export class MemoryDeliveryLedger implements DeliveryLedger {
 
   get size(): number {
     return this.expiry.size;
+  }
+
+  /** Deletes every expired key; returns how many. */
+  prune(): number {
+    const now = this.now();
+    let deleted = 0;
+    for (const [key, until] of this.expiry) {
+      if (until > now) continue;
+      this.expiry.delete(key);
+      deleted++;
+    }
+    return deleted;
   }
 
   private evict(now: number): void {

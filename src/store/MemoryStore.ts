@@ -2,6 +2,7 @@
  * A store in this process's memory: for tests, the simulator and services that need no persistence.
  * Nothing survives a restart, so a late webhook retry after a restart is not recognised.
  */
+import { MemoryDeliveryLedger } from '../manager/DeliveryLedger.js';
 import { RtmsError } from '../protocol/errors.js';
 import { checkLimit, checkTtl, pruneCutoff } from './checks.js';
 import type {
@@ -24,8 +25,7 @@ export interface MemoryStoreOptions {
 export class MemoryStore implements Store, AsyncDisposable {
   readonly kind = 'memory';
   readonly location = 'memory';
-  /** Delivery key → expiry. Map order is claim order, which lets `claim` drop expired keys cheaply. */
-  private readonly deliveries = new Map<string, number>();
+  private readonly deliveries: MemoryDeliveryLedger;
   private readonly streams = new Map<string, StreamRecord>();
   private readonly tombstones = new Map<string, Tombstone>();
   private readonly now: () => number;
@@ -33,19 +33,14 @@ export class MemoryStore implements Store, AsyncDisposable {
 
   constructor(options: MemoryStoreOptions = {}) {
     this.now = options.now ?? Date.now;
+    this.deliveries = new MemoryDeliveryLedger({ now: this.now });
   }
 
   async claim(key: string, ttlMs: number): Promise<boolean> {
     // No await before the check-and-set: concurrent claims cannot interleave.
     this.assertOpen();
     checkTtl(ttlMs);
-    const now = this.now();
-    const until = this.deliveries.get(key);
-    if (until !== undefined && until > now) return false;
-    this.deliveries.delete(key);
-    this.deliveries.set(key, now + ttlMs);
-    this.dropExpiredHead(now);
-    return true;
+    return this.deliveries.claim(key, ttlMs);
   }
 
   async putStream(record: StreamRecord): Promise<void> {
@@ -99,12 +94,7 @@ export class MemoryStore implements Store, AsyncDisposable {
     this.assertOpen();
     const now = this.now();
     const cutoff = pruneCutoff(now, options);
-    let deliveries = 0;
-    for (const [key, until] of this.deliveries) {
-      if (until > now) continue;
-      this.deliveries.delete(key);
-      deliveries += 1;
-    }
+    const deliveries = this.deliveries.prune();
     let streams = 0;
     for (const [streamId, record] of this.streams) {
       if (record.state === 'active' || (record.endedAt ?? record.updatedAt) >= cutoff) continue;
@@ -148,14 +138,6 @@ export class MemoryStore implements Store, AsyncDisposable {
 
   private assertOpen(): void {
     if (this.closed) throw RtmsError.closed('memory store');
-  }
-
-  /** Drops expired keys from the front of the map, so a long run without `prune` stays bounded. */
-  private dropExpiredHead(now: number): void {
-    for (const [key, until] of this.deliveries) {
-      if (until > now) break;
-      this.deliveries.delete(key);
-    }
   }
 }
 
