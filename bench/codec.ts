@@ -1,68 +1,26 @@
 /**
- * Decode throughput of the codec against a floor: the bare `JSON.parse` (+ base64 decode for media) that
- * any decoder has to do. The goal is that validation costs at most 20% on top of that floor.
+ * Decode throughput of the codec against a floor: the bare Buffer → toString → JSON.parse (+ base64
+ * decode for audio) that any decoder has to do. Audio and transcripts, each as a text frame and as a
+ * binary frame holding the same UTF-8 JSON (as Zoom may send; `decodeFrame(data, true)` also checks that
+ * the bytes are UTF-8, which the floor does not). The goal is that validation costs at most 20 % on top of
+ * the floor.
+ *
+ * CODEC_ROUNDS rounds (default 10), each running every case with CODEC_ROUND_MS (default 500) per side,
+ * the order of decodeFrame and floor alternating round by round.
  */
 import { decodeFrame } from '../src/protocol/codec.js';
-import { DataMessageAttribute, MessageType, TranscriptLanguage } from '../src/protocol/enums.js';
+import { MessageType } from '../src/protocol/enums.js';
+import { audioFrame, transcriptFrame } from './codecFrames.js';
+import { envInt } from './env.js';
+import { goal, int, printTable } from './report.js';
+import { formatSpread, roundOrder, spread } from './stats.js';
 
-/** Time spent in each measured round. */
-const ROUND_MS = 1_000;
-/** Measured rounds per case; the median is reported. */
-const ROUNDS = 5;
-/** Unmeasured time per case before the first round, so both loops are compiled and the heap is settled. */
-const WARM_UP_MS = 300;
+/** Unmeasured time per side before the first round, so both loops are compiled and the heap is settled. */
+const WARM_UP_MS = 1_000;
 /** Iterations between clock reads. */
 const BATCH = 256;
 /** decode / floor time ratio we aim for. */
 const GOAL_RATIO = 1.2;
-
-/** 20 ms of 16 kHz mono L16 (320 samples, 640 bytes): a 440 Hz tone with a quieter 1 kHz overtone. */
-function l16Frame(): Buffer {
-  const samples = 320;
-  const buf = Buffer.alloc(samples * 2);
-  for (let i = 0; i < samples; i++) {
-    const t = i / 16_000;
-    const v = 9_000 * Math.sin(2 * Math.PI * 440 * t) + 3_000 * Math.sin(2 * Math.PI * 1_000 * t);
-    buf.writeInt16LE(Math.round(v), i * 2);
-  }
-  return buf;
-}
-
-function audioFrame(): Buffer {
-  const pcm = l16Frame();
-  return Buffer.from(
-    JSON.stringify({
-      msg_type: MessageType.MEDIA_DATA_AUDIO,
-      content: {
-        user_id: 16_778_240,
-        user_name: 'Ada Lovelace',
-        data: pcm.toString('base64'),
-        length: pcm.length,
-        timestamp: 1_727_384_349_000,
-      },
-    }),
-  );
-}
-
-function transcriptFrame(): Buffer {
-  return Buffer.from(
-    JSON.stringify({
-      msg_type: MessageType.MEDIA_DATA_TRANSCRIPT,
-      content: {
-        user_id: 16_778_240,
-        user_name: 'Ada Lovelace',
-        data:
-          'Let us move the quarterly review to Thursday so that ' +
-          'the whole team can look at the final numbers.',
-        start_time: 1_727_384_349_000,
-        end_time: 1_727_384_352_480,
-        timestamp: 1_727_384_349_000,
-        language: TranscriptLanguage.ENGLISH,
-        attribute: DataMessageAttribute.ATTR_NEW,
-      },
-    }),
-  );
-}
 
 /** One unit of work; returns a number derived from its result so the JIT cannot drop it. */
 type Work = (frame: Buffer) => number;
@@ -74,29 +32,25 @@ interface Case {
   floor: Work;
 }
 
-const decodeMedia: Work = (frame) => {
-  const result = decodeFrame(frame, false);
-  if (!result.ok || result.message.msg_type !== MessageType.MEDIA_DATA_AUDIO) return -1;
-  return result.message.content.data.length;
-};
+function decoder(type: MessageType, isBinary: boolean): Work {
+  return (frame) => {
+    const result = decodeFrame(frame, isBinary);
+    if (!result.ok || result.message.msg_type !== type) return -1;
+    return (result.message as { content: { data: { length: number } } }).content.data.length;
+  };
+}
 
-const floorMedia: Work = (frame) => {
+const floorAudio: Work = (frame) => {
   const obj = JSON.parse(frame.toString()) as { content: { data: string } };
   return Buffer.from(obj.content.data, 'base64').length;
 };
 
-const decodeText: Work = (frame) => {
-  const result = decodeFrame(frame, false);
-  if (!result.ok || result.message.msg_type !== MessageType.MEDIA_DATA_TRANSCRIPT) return -1;
-  return result.message.content.data.length;
-};
-
-const floorText: Work = (frame) => {
+const floorTranscript: Work = (frame) => {
   const obj = JSON.parse(frame.toString()) as { content: { data: string } };
   return obj.content.data.length;
 };
 
-/** Runs `work` for about `ms`, returning operations per second and the checksum of results. */
+/** Runs `work` for about `ms`; returns operations per second and the checksum of results. */
 function run(work: Work, frame: Buffer, ms: number): { opsPerSec: number; sink: number } {
   const budget = BigInt(ms) * 1_000_000n;
   let sink = 0;
@@ -111,64 +65,98 @@ function run(work: Work, frame: Buffer, ms: number): { opsPerSec: number; sink: 
   return { opsPerSec: (ops * 1e9) / Number(elapsed), sink };
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
+interface CaseResult {
+  decode: number[];
+  floor: number[];
+  /** Per round: floor rate / decode rate = decode time / floor time. */
+  ratios: number[];
 }
 
-function formatRate(opsPerSec: number): string {
-  return `${Math.round(opsPerSec).toLocaleString('en-US')} msg/s`;
-}
-
-/** Measures one case: decode and floor rounds interleaved, so drift (thermal, GC) hits both alike. */
-function measure(c: Case): { decode: number; floor: number; sink: number } {
-  const expected = c.floor(c.frame);
-  if (c.decode(c.frame) !== expected) throw new Error(`${c.name}: decode and floor disagree on the frame`);
-  run(c.decode, c.frame, WARM_UP_MS);
-  run(c.floor, c.frame, WARM_UP_MS);
-  const decodeRates: number[] = [];
-  const floorRates: number[] = [];
-  let sink = 0;
-  for (let round = 0; round < ROUNDS; round++) {
-    const d = run(c.decode, c.frame, ROUND_MS);
-    const f = run(c.floor, c.frame, ROUND_MS);
-    decodeRates.push(d.opsPerSec);
-    floorRates.push(f.opsPerSec);
-    sink += d.sink + f.sink;
-  }
-  return { decode: median(decodeRates), floor: median(floorRates), sink };
-}
-
-/** Prints decode throughput of a 20 ms audio frame and a transcript next to the JSON.parse floor. */
-export async function benchCodec(): Promise<void> {
-  const cases: Case[] = [
-    { name: 'audio 20 ms L16 (640 B)', frame: audioFrame(), decode: decodeMedia, floor: floorMedia },
-    { name: 'transcript', frame: transcriptFrame(), decode: decodeText, floor: floorText },
-  ];
-  const rows: string[][] = [['case', 'frame', 'decodeFrame', 'floor', 'ratio', `goal ≤ ${GOAL_RATIO}×`]];
-  let sink = 0;
+/**
+ * Measures every case over the rounds. Each round runs every case, and in each case the two sides back
+ * to back, their order alternating; so drift (other tenants, heat, the heap) is spread over all of them.
+ */
+async function measure(cases: readonly Case[], rounds: number, roundMs: number): Promise<CaseResult[]> {
   for (const c of cases) {
-    const r = measure(c);
-    sink += r.sink;
-    const ratio = r.floor / r.decode;
-    rows.push([
-      c.name,
-      `${c.frame.length} B`,
-      formatRate(r.decode),
-      formatRate(r.floor),
-      `${ratio.toFixed(2)}×`,
-      ratio <= GOAL_RATIO ? 'met' : 'NOT met',
-    ]);
-    // Let pending I/O (the console) drain between cases.
+    if (c.decode(c.frame) !== c.floor(c.frame)) throw new Error(`${c.name}: decode and floor disagree`);
+    run(c.decode, c.frame, WARM_UP_MS);
+    run(c.floor, c.frame, WARM_UP_MS);
+  }
+  const results: CaseResult[] = cases.map(() => ({ decode: [], floor: [], ratios: [] }));
+  let sink = 0;
+  for (let round = 0; round < rounds; round++) {
+    for (const [i, c] of cases.entries()) {
+      const rates = { decode: 0, floor: 0 };
+      for (const side of roundOrder(round, ['decode', 'floor'] as const)) {
+        const r = run(c[side], c.frame, roundMs);
+        rates[side] = r.opsPerSec;
+        sink += r.sink;
+      }
+      const result = results[i]!;
+      result.decode.push(rates.decode);
+      result.floor.push(rates.floor);
+      result.ratios.push(rates.floor / rates.decode);
+    }
+    // Let pending I/O run between rounds.
     await new Promise((resolve) => setImmediate(resolve));
   }
-  const widths = rows[0]!.map((_, col) => Math.max(...rows.map((row) => row[col]!.length)));
-  console.log(`codec decode throughput (median of ${ROUNDS} × ${ROUND_MS} ms, Node ${process.version})`);
-  for (const [i, row] of rows.entries()) {
-    console.log(
-      row.map((cell, col) => (col < 2 ? cell.padEnd(widths[col]!) : cell.padStart(widths[col]!))).join('  '),
-    );
-    if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  if (sink <= 0) throw new Error('the benchmark produced no work');
+  return results;
+}
+
+/** Prints decode throughput of audio and transcripts, text and binary frames, next to the floor. */
+export async function benchCodec(): Promise<void> {
+  const rounds = envInt('CODEC_ROUNDS', 10);
+  const roundMs = envInt('CODEC_ROUND_MS', 500);
+  const audio = audioFrame();
+  const transcript = transcriptFrame();
+  const cases: Case[] = [
+    {
+      name: `audio 20 ms L16, text (${audio.length} B)`,
+      frame: audio,
+      decode: decoder(MessageType.MEDIA_DATA_AUDIO, false),
+      floor: floorAudio,
+    },
+    {
+      name: `audio 20 ms L16, binary (${audio.length} B)`,
+      frame: audio,
+      decode: decoder(MessageType.MEDIA_DATA_AUDIO, true),
+      floor: floorAudio,
+    },
+    {
+      name: `transcript, text (${transcript.length} B)`,
+      frame: transcript,
+      decode: decoder(MessageType.MEDIA_DATA_TRANSCRIPT, false),
+      floor: floorTranscript,
+    },
+    {
+      name: `transcript, binary (${transcript.length} B)`,
+      frame: transcript,
+      decode: decoder(MessageType.MEDIA_DATA_TRANSCRIPT, true),
+      floor: floorTranscript,
+    },
+  ];
+  console.log(
+    `\ncodec: decodeFrame vs the floor (Buffer → toString → JSON.parse → base64 for audio); ` +
+      `${rounds} rounds × ${roundMs} ms per side, order alternating`,
+  );
+  const summary: string[][] = [
+    ['case', 'decodeFrame (median)', 'floor (median)', 'ratio min / median / max', ''],
+  ];
+  const results = await measure(cases, rounds, roundMs);
+  for (const [i, c] of cases.entries()) {
+    const r = results[i]!;
+    const perRound = r.ratios.map((x, i) => `${int(r.decode[i]!)}/${int(r.floor[i]!)} ${x.toFixed(2)}×`);
+    console.log(`  ${c.name}, per round decodeFrame/floor msg/s and ratio:`);
+    for (let i = 0; i < perRound.length; i += 5) console.log(`    ${perRound.slice(i, i + 5).join('   ')}`);
+    const s = spread(r.ratios);
+    summary.push([
+      c.name,
+      `${int(spread(r.decode).median)} msg/s`,
+      `${int(spread(r.floor).median)} msg/s`,
+      formatSpread(s, 2, '×'),
+      goal(`≤ ${GOAL_RATIO}× (median)`, s.median <= GOAL_RATIO),
+    ]);
   }
-  if (sink <= 0) throw new Error('benchmark produced no work');
+  printTable(summary);
 }

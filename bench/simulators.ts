@@ -1,99 +1,76 @@
 /**
- * The load side of the ingest benchmark: simulator child processes at the lowest priority, and the
- * pinning of the consumer to one core.
+ * The load side of the ingest benchmarks: simulator child processes at the lowest priority, each sending
+ * `STREAMS_PER_SIM_PROCESS` streams, their webhooks either handed to the caller or posted to a URL.
  */
-import { execFileSync, fork } from 'node:child_process';
-import { availableParallelism, setPriority } from 'node:os';
-import { parseWebhookEvent, type RtmsStartedEvent } from '../src/webhook/events.js';
+import { CORES, nextMessage, SIM_NICE, startChild, stopChild } from './children.js';
+import type { SimStart } from './simProcess.js';
 
 /** Streams per simulator process: one process cannot send 1,000 streams' frames in real time. */
 export const STREAMS_PER_SIM_PROCESS = 500;
-/** The simulator runs at the lowest priority, so it never takes the consumer's core from it. */
-export const SIM_NICE = 19;
-/** The core the consumer is pinned to; the simulator processes use what the consumer leaves. */
-export const CONSUMER_CORE = 0;
-/** Cores of the machine, read before the consumer is pinned (pinning makes it report 1). */
-export const CORES = availableParallelism();
+/** Time allowed for a simulator process to start its servers, on top of the ramp of its streams. */
+const SIM_START_TIMEOUT_MS = 60_000;
 
-export interface Simulators {
+export interface SimulatorLoad {
+  /** Resolves once every process has started its streams (webhooks may still be in flight). */
   started: Promise<void>;
-  events: RtmsStartedEvent[];
-  onStarted: (cb: (e: RtmsStartedEvent) => void) => void;
-  stop: () => void;
+  /** Stops every process and resolves once they have exited. */
+  stop: () => Promise<void>;
+  /** Distinct process warnings of the simulator processes. */
+  warnings: Set<string>;
 }
 
-/** Sets the cores (`taskset` list, e.g. `0` or `0-1`) of every thread of a process; false without `taskset`. */
-export function setCores(pid: number, cores: string): boolean {
-  try {
-    execFileSync('taskset', ['-a', '-c', '-p', cores, String(pid)], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
+export interface SimulatorLoadOptions {
+  streams: number;
+  timeScale: number;
+  /** Streams started per second, over all processes. */
+  startPerSec: number;
+  credentials: { clientId: string; clientSecret: string; secretToken: string };
+  /** Where the simulators post their webhooks (a service); without it each body goes to `onWebhook`. */
+  webhookUrl?: string;
+  onWebhook?: (body: string) => void;
 }
 
-/** Starts the simulator processes, `STREAMS_PER_SIM_PROCESS` streams each, at low priority. */
-export function startSimulators(
-  streams: number,
-  timeScale: number,
-  credentials: { clientId: string; clientSecret: string },
-): Simulators {
+/** Starts the simulator processes, `STREAMS_PER_SIM_PROCESS` streams each, at nice `SIM_NICE` on every core. */
+export function startSimulators(options: SimulatorLoadOptions): SimulatorLoad {
+  const { streams } = options;
   const processes = Math.ceil(streams / STREAMS_PER_SIM_PROCESS);
-  const events: RtmsStartedEvent[] = [];
-  let listener: ((e: RtmsStartedEvent) => void) | undefined;
+  const warnings = new Set<string>();
   const children = Array.from({ length: processes }, (_, i) => {
-    const child = fork(new URL('./simProcess.ts', import.meta.url).pathname, [], {
+    const child = startChild('./simProcess.ts', {
+      cores: `0-${CORES - 1}`,
+      nice: SIM_NICE,
       // INGEST_SIM_NODE_ARGS: extra Node flags for the simulator processes, e.g. `--cpu-prof`.
-      execArgv: ['--import', 'tsx', ...(process.env.INGEST_SIM_NODE_ARGS?.split(' ').filter(Boolean) ?? [])],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      nodeArgs: ['--no-warnings', ...(process.env.INGEST_SIM_NODE_ARGS?.split(' ').filter(Boolean) ?? [])],
     });
-    if (child.pid !== undefined) {
-      setPriority(child.pid, SIM_NICE);
-      // A child inherits the consumer's pinning: give it every core back.
-      setCores(child.pid, `0-${CORES - 1}`);
-    }
+    child.on('message', (msg: { type: string; body?: string; text?: string }) => {
+      if (msg.type === 'webhook' && msg.body !== undefined) options.onWebhook?.(msg.body);
+      if (msg.type === 'warning' && msg.text !== undefined) warnings.add(msg.text);
+    });
     const first = Math.floor((streams * i) / processes);
-    const count = Math.floor((streams * (i + 1)) / processes) - first;
-    child.send({
+    const start: SimStart = {
       type: 'start',
-      streams: count,
+      streams: Math.floor((streams * (i + 1)) / processes) - first,
       firstSeed: first + 1,
-      timeScale,
+      timeScale: options.timeScale,
       durationMs: 3_600_000,
-      clientId: credentials.clientId,
-      clientSecret: credentials.clientSecret,
-    });
+      startPerSec: options.startPerSec / processes,
+      credentials: options.credentials,
+      ...(options.webhookUrl === undefined ? {} : { webhookUrl: options.webhookUrl }),
+    };
+    child.send(start);
     return child;
   });
+  const rampMs = (streams * 1000) / options.startPerSec;
   const started = Promise.all(
-    children.map(
-      (child) =>
-        new Promise<void>((resolve) => {
-          child.on('message', (msg: { type: string; body?: string }) => {
-            if (msg.type === 'started') resolve();
-            if (msg.type === 'webhook' && msg.body) {
-              const parsed = parseWebhookEvent(JSON.parse(msg.body) as Record<string, unknown>);
-              if (parsed.ok && parsed.event?.kind === 'started') {
-                events.push(parsed.event);
-                listener?.(parsed.event);
-              }
-            }
-          });
-        }),
-    ),
+    children.map((c) => nextMessage(c, 'started', SIM_START_TIMEOUT_MS + rampMs)),
   ).then(() => undefined);
+  // A failed start is reported by whoever awaits `started`; this only keeps it from being unhandled.
+  started.catch(() => undefined);
   return {
     started,
-    events,
-    onStarted: (cb) => {
-      listener = cb;
-      for (const e of events) cb(e);
-    },
-    stop: () => {
-      for (const child of children) {
-        child.send({ type: 'stop' });
-        setTimeout(() => child.kill('SIGKILL'), 2_000).unref();
-      }
+    warnings,
+    stop: async () => {
+      await Promise.all(children.map((child) => stopChild(child)));
     },
   };
 }

@@ -4,6 +4,8 @@
  */
 import { createHmac } from 'node:crypto';
 import { WebhookReceiver, type WebhookResult } from '../src/webhook/receiver.js';
+import { int } from './report.js';
+import { spread } from './stats.js';
 
 /** Time spent in each measured round. */
 const ROUND_MS = 1_000;
@@ -71,22 +73,16 @@ function measure(op: () => WebhookResult, expectedStatus: number, ms: number): n
   return (ops * 1e9) / Number(elapsed);
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
-}
-
 function benchCase(name: string, op: () => WebhookResult, expectedStatus: number): number {
   measure(op, expectedStatus, WARM_UP_MS);
   const rounds: number[] = [];
   for (let round = 0; round < ROUNDS; round++) rounds.push(measure(op, expectedStatus, ROUND_MS));
-  const result = median(rounds);
-  const spread = `${Math.round(Math.min(...rounds))}…${Math.round(Math.max(...rounds))}`;
+  const s = spread(rounds);
   console.log(
-    `  ${name.padEnd(40)} ${Math.round(result).toLocaleString('en-US').padStart(12)} ops/s` +
-      `  (${(1e6 / result).toFixed(2)} µs/op, rounds ${spread})`,
+    `  ${name.padEnd(40)} ${int(s.median).padStart(12)} ops/s` +
+      `  (${(1e6 / s.median).toFixed(2)} µs/op, rounds ${int(s.min)}…${int(s.max)})`,
   );
-  return result;
+  return s.median;
 }
 
 /** Prints `receive()` operations per second for the accepted and the refused path. */
@@ -104,7 +100,7 @@ export async function benchWebhook(): Promise<void> {
   if (refused.error?.code !== 'WEBHOOK_BAD_SIGNATURE') throw new Error('unsigned request was not refused');
 
   console.log(
-    `webhook receive(): ${body.length}-byte meeting.rtms_started, median of ${ROUNDS} × ${ROUND_MS} ms`,
+    `\nwebhook receive(): ${body.length}-byte meeting.rtms_started, median of ${ROUNDS} × ${ROUND_MS} ms`,
   );
   const accepted = benchCase(
     'signed, verified and parsed (200)',
