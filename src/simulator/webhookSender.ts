@@ -3,44 +3,30 @@
  * delivery policy (reference §1.5) — the 3 s deadline, which answers count as delivered, which are
  * retried and when. Used by the simulator and by tests that need a faithful sender.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
-import {
-  type ClientRequest,
-  Agent as HttpAgent,
-  request as httpRequest,
-  type IncomingMessage,
-} from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { randomBytes } from 'node:crypto';
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import { RTMS_ERROR_CODES, RtmsError } from '../protocol/errors.js';
 import { URL_VALIDATION_EVENT } from '../protocol/products.js';
-import { urlValidationToken, WEBHOOK_HEADERS, webhookSignature } from '../protocol/webhookSignature.js';
 import { checkTimeScale } from './timeScale.js';
+import { urlValidationBody, urlValidationProblem } from './urlValidation.js';
+import {
+  isDelivered,
+  isRetryable,
+  WEBHOOK_RESPONSE_DEADLINE_MS,
+  WEBHOOK_RETRY_DELAYS_MS,
+  type WEBHOOK_STATUS_CONNECTION_FAILED,
+  type WEBHOOK_STATUS_TIMEOUT,
+} from './webhookPolicy.js';
+import { type PostOutcome, postWebhook } from './webhookPost.js';
 
-/**
- * Zoom counts a delivery only if the endpoint answers within this many milliseconds. Real time: it is
- * never divided by `timeScale`, because it is about the receiver's speed, not the meeting's clock.
- */
-export const WEBHOOK_RESPONSE_DEADLINE_MS = 3_000;
-
-/**
- * Nominal delays of Zoom's three retries, each counted from the previous attempt: +5, +20 and +60 min
- * (≈ T+5, T+25, T+85 min). The sender divides them by `timeScale`.
- */
-export const WEBHOOK_RETRY_DELAYS_MS = [300_000, 1_200_000, 3_600_000] as const;
-
-/**
- * Most of a response body the sender reads. Zoom ignores event answers; a URL validation answer is
- * about 100 bytes, so anything larger is not one.
- */
-export const WEBHOOK_RESPONSE_BODY_CAP_BYTES = 64 * 1024;
-
-/** Zoom's internal code for "no answer within the deadline" (ReadTimeOut). */
-export const WEBHOOK_STATUS_TIMEOUT = -1;
-/** Zoom's internal code for "could not connect or the connection failed" (ConnectionRefused). */
-export const WEBHOOK_STATUS_CONNECTION_FAILED = -2;
-
-/** The `user-agent` Zoom's webhook requests carry. */
-export const WEBHOOK_USER_AGENT = 'Zoom Marketplace/1.0a';
+export {
+  WEBHOOK_RESPONSE_DEADLINE_MS,
+  WEBHOOK_RETRY_DELAYS_MS,
+  WEBHOOK_STATUS_CONNECTION_FAILED,
+  WEBHOOK_STATUS_TIMEOUT,
+} from './webhookPolicy.js';
+export { WEBHOOK_RESPONSE_BODY_CAP_BYTES, WEBHOOK_USER_AGENT } from './webhookPost.js';
 
 /** One HTTP request made for a delivery. */
 export interface WebhookAttempt {
@@ -95,31 +81,6 @@ export interface WebhookSenderOptions {
    * observer cannot break delivery.
    */
   onAttempt?: (attempt: WebhookAttempt) => void;
-}
-
-/** What one request produced, before it is turned into a {@link WebhookAttempt}. */
-interface PostOutcome {
-  status: number;
-  latencyMs: number;
-  at: number;
-  requestId: string;
-  /** The response body, up to the cap; empty when there was no response. */
-  body: Buffer;
-  /** More than the cap arrived; `body` holds only the start. */
-  bodyTruncated: boolean;
-  /** Why the request failed, for negative statuses. */
-  failure?: string;
-}
-
-/** A 200 or 204 on the original request; any 2xx on a retry ([WH] "Notification delivery"). */
-function isDelivered(status: number, attempt: number): boolean {
-  if (attempt === 0) return status === 200 || status === 204;
-  return status >= 200 && status <= 299;
-}
-
-/** Zoom retries 5xx and its own negative codes only; 3xx and 4xx (even 429) end the delivery. */
-function isRetryable(status: number): boolean {
-  return status >= 500 || status < 0;
 }
 
 /**
@@ -317,14 +278,10 @@ export class WebhookSender {
 
   private async validate(): Promise<{ ok: boolean; status: number; reason?: string }> {
     const plainToken = randomBytes(16).toString('base64url');
-    const eventTs = Date.now();
-    const body = Buffer.from(
-      JSON.stringify({ payload: { plainToken }, event_ts: eventTs, event: URL_VALIDATION_EVENT }),
-      'utf8',
-    );
+    const body = urlValidationBody(plainToken, Date.now());
     const outcome = await this.post(body);
     if (outcome === undefined) return { ok: false, status: 0, reason: 'the sender was closed' };
-    const reason = this.validationProblem(outcome, plainToken);
+    const reason = urlValidationProblem(outcome, plainToken, this.secretToken, this.responseDeadlineMs);
     this.record({
       event: URL_VALIDATION_EVENT,
       attempt: 0,
@@ -339,32 +296,19 @@ export class WebhookSender {
       : { ok: false, status: outcome.status, reason };
   }
 
-  /** Why a URL validation answer fails, or undefined when it passes. */
-  private validationProblem(outcome: PostOutcome, plainToken: string): string | undefined {
-    if (outcome.status === WEBHOOK_STATUS_TIMEOUT) {
-      return `no answer within ${this.responseDeadlineMs} ms`;
-    }
-    if (outcome.status < 0) return `connection failed (${outcome.failure ?? 'unknown error'})`;
-    if (outcome.status !== 200 && outcome.status !== 204) {
-      return `HTTP ${outcome.status}; Zoom expects 200 or 204`;
-    }
-    if (outcome.bodyTruncated) return `the answer is larger than ${WEBHOOK_RESPONSE_BODY_CAP_BYTES} bytes`;
-    let answer: unknown;
-    try {
-      answer = JSON.parse(outcome.body.toString('utf8'));
-    } catch {
-      return 'the answer is not JSON {plainToken, encryptedToken}';
-    }
-    if (typeof answer !== 'object' || answer === null || Array.isArray(answer)) {
-      return 'the answer is not a JSON object {plainToken, encryptedToken}';
-    }
-    const { plainToken: echoed, encryptedToken } = answer as Record<string, unknown>;
-    if (echoed !== plainToken) return 'plainToken in the answer is not the one sent';
-    if (typeof encryptedToken !== 'string') return 'encryptedToken is missing';
-    if (encryptedToken !== urlValidationToken(this.secretToken, plainToken)) {
-      return 'encryptedToken is not hex HMAC-SHA256(secret token, plainToken): check the secret token';
-    }
-    return undefined;
+  /** One POST of `body`. Resolves undefined when close() cut it short; never rejects. */
+  private post(body: Buffer): Promise<PostOutcome | undefined> {
+    return postWebhook(
+      {
+        url: this.url,
+        agent: this.agent,
+        secretToken: this.secretToken,
+        clientId: this.clientId,
+        deadlineMs: this.responseDeadlineMs,
+        signal: this.lifetime.signal,
+      },
+      body,
+    );
   }
 
   private record(attempt: WebhookAttempt): void {
@@ -391,94 +335,6 @@ export class WebhookSender {
       }, ms);
       timer.unref();
       signal.addEventListener('abort', onAbort, { once: true });
-    });
-  }
-
-  /** One POST of `body`. Resolves undefined when close() cut it short; never rejects. */
-  private post(body: Buffer): Promise<PostOutcome | undefined> {
-    const signal = this.lifetime.signal;
-    if (signal.aborted) return Promise.resolve(undefined);
-    return new Promise((resolve) => {
-      const at = Date.now();
-      const started = performance.now();
-      const timestamp = String(Math.floor(at / 1000));
-      const requestId = randomUUID().replaceAll('-', '_');
-      const chunks: Buffer[] = [];
-      let received = 0;
-      let settled = false;
-      let req: ClientRequest | undefined;
-
-      const finish = (status: number, extra: { failure?: string; bodyTruncated?: boolean } = {}): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(deadline);
-        signal.removeEventListener('abort', onAbort);
-        const outcome: PostOutcome = {
-          status,
-          latencyMs: Math.round(performance.now() - started),
-          at,
-          requestId,
-          body: Buffer.concat(chunks),
-          bodyTruncated: extra.bodyTruncated ?? false,
-        };
-        if (extra.failure !== undefined) outcome.failure = extra.failure;
-        resolve(outcome);
-      };
-      const onAbort = (): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(deadline);
-        req?.destroy();
-        resolve(undefined);
-      };
-      // Destroying the request is what makes the deadline real: the socket is gone, like Zoom's read timeout.
-      const deadline = setTimeout(() => {
-        finish(WEBHOOK_STATUS_TIMEOUT, { failure: 'timeout' });
-        req?.destroy();
-      }, this.responseDeadlineMs);
-      deadline.unref();
-      signal.addEventListener('abort', onAbort, { once: true });
-
-      const send = this.url.protocol === 'https:' ? httpsRequest : httpRequest;
-      req = send(this.url, {
-        method: 'POST',
-        agent: this.agent,
-        headers: {
-          'content-type': 'application/json; charset=utf-8',
-          'content-length': String(body.length),
-          'user-agent': WEBHOOK_USER_AGENT,
-          [WEBHOOK_HEADERS.timestamp]: timestamp,
-          [WEBHOOK_HEADERS.signature]: webhookSignature(this.secretToken, timestamp, body),
-          [WEBHOOK_HEADERS.requestId]: requestId,
-          [WEBHOOK_HEADERS.trackingId]: `v=2.0;clid=us05;rid=WEB_${randomBytes(16).toString('hex')}`,
-          [WEBHOOK_HEADERS.clientId]: this.clientId,
-        },
-      });
-      // Kept for the whole life of the request: a late error after destroy() must not crash the process.
-      req.on('error', (err: NodeJS.ErrnoException) => {
-        finish(WEBHOOK_STATUS_CONNECTION_FAILED, { failure: err.code ?? err.message });
-      });
-      req.on('response', (res: IncomingMessage) => {
-        const status = res.statusCode ?? 0;
-        res.on('data', (chunk: Buffer) => {
-          received += chunk.length;
-          if (received <= WEBHOOK_RESPONSE_BODY_CAP_BYTES) {
-            chunks.push(chunk);
-            return;
-          }
-          finish(status, { bodyTruncated: true });
-          res.destroy();
-        });
-        res.on('end', () => finish(status));
-        res.on('error', (err: NodeJS.ErrnoException) => {
-          finish(WEBHOOK_STATUS_CONNECTION_FAILED, { failure: err.code ?? err.message });
-        });
-        // A response cut off before its end is a failed connection, not an answer.
-        res.on('close', () => {
-          if (!res.complete) finish(WEBHOOK_STATUS_CONNECTION_FAILED, { failure: 'response aborted' });
-        });
-      });
-      req.end(body);
     });
   }
 }
