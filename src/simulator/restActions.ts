@@ -2,13 +2,13 @@
 import type http from 'node:http';
 import { StopReason } from '../protocol/enums.js';
 import type { SimulatorReport } from './report.js';
-import type { RtmsAction, RtmsActionResult } from './rest.js';
+import { API_CODE, type RtmsAction, type RtmsActionResult } from './rtmsStatusRoute.js';
 import type { SimStream } from './SimStream.js';
 
 const OPERATION_FAILED: RtmsActionResult = {
   ok: false,
   httpStatus: 400,
-  code: 2310,
+  code: API_CODE.RTMS_OPERATION_FAILED,
   message: 'Failed to perform RTMS app operation.',
 };
 
@@ -35,7 +35,12 @@ export function rtmsAction(
     return { ok: true };
   }
   if (!live)
-    return { ok: false, httpStatus: 404, code: 3001, message: `Meeting does not exist: ${meetingId}.` };
+    return {
+      ok: false,
+      httpStatus: 404,
+      code: API_CODE.MEETING_NOT_FOUND,
+      message: `Meeting does not exist: ${meetingId}.`,
+    };
   switch (action) {
     case 'stop':
       live.end(StopReason.USER_TRIGGERED);
