@@ -7,34 +7,7 @@
  */
 
 import { PROTOCOL_DEFAULT_PARAMS } from '../protocol/defaults.js';
-import {
-  AudioChannel,
-  Codec,
-  ContentType,
-  MEDIA_KINDS,
-  type MediaKind,
-  MediaType,
-  mediaKindsOf,
-  type Resolution,
-  StatusCode,
-} from '../protocol/enums.js';
-import {
-  AUDIO_CHANNELS,
-  AUDIO_CODECS,
-  AUDIO_CONTENT_TYPES,
-  AUDIO_DATA_OPTIONS,
-  AUDIO_SAMPLE_RATES,
-  isOneOf,
-  isValidFps,
-  isValidSendRate,
-  isValidTranscriptLanguage,
-  MAX_IMAGE_CODEC_FPS,
-  MAX_SEND_RATE_MS,
-  PICTURE_CODECS,
-  RESOLUTIONS,
-  STEREO_CODEC,
-  VIDEO_DATA_OPTIONS,
-} from '../protocol/mediaRules.js';
+import { MEDIA_KINDS, type MediaKind, MediaType, mediaKindsOf, StatusCode } from '../protocol/enums.js';
 import type {
   AudioParams,
   ChatParams,
@@ -43,16 +16,16 @@ import type {
   TranscriptParams,
   VideoParams,
 } from '../protocol/messages.js';
+import { negotiateAudio } from './mediaParamsAudio.js';
+import { negotiateDeskshare, negotiateVideo } from './mediaParamsPictures.js';
+import { isObject, isRejection, type Rejection, reject } from './mediaParamsRejection.js';
+import { negotiateChat, negotiateTranscript } from './mediaParamsText.js';
 
 /**
  * The outcome of {@link negotiateMedia}: the kinds and confirmed parameters to echo in msg 4, or the
  * `status_code` and `reason` to reject it with.
  */
-export type NegotiationResult =
-  | { ok: true; kinds: MediaKind[]; params: MediaParams }
-  | { ok: false; status: StatusCode; reason: string };
-
-type Rejection = Extract<NegotiationResult, { ok: false }>;
+export type NegotiationResult = { ok: true; kinds: MediaKind[]; params: MediaParams } | Rejection;
 
 /** Audio parameters Zoom fills in for omitted fields (the protocol's table). */
 export const DEFAULT_AUDIO_PARAMS: Readonly<Required<AudioParams>> = PROTOCOL_DEFAULT_PARAMS.audio;
@@ -71,9 +44,6 @@ const KNOWN_MEDIA_BITS =
   MediaType.TRANSCRIPT |
   MediaType.CHAT |
   MediaType.ALL;
-
-/** Zoom's documented screen-share fallback when a client asks for more than this without naming a codec. */
-const DESKSHARE_FALLBACK_FPS = 1;
 
 const NOT_SUPPORTED_STATUS: Readonly<Record<MediaKind, StatusCode>> = {
   audio: StatusCode.STATUS_MEDIA_TYPE_AUDIO_NOT_SUPPORT,
@@ -183,223 +153,4 @@ function requestedKinds(mediaType: unknown, allowedKinds: ReadonlySet<MediaKind>
     );
   }
   return kinds;
-}
-
-function negotiateAudio(raw: Record<string, unknown>): Required<AudioParams> | Rejection {
-  const defaults = DEFAULT_AUDIO_PARAMS;
-  // RTP (1) is a deprecated alias Zoom's own samples still send; it is echoed as sent, not rewritten to 2.
-  const contentType = raw.content_type ?? defaults.content_type;
-  if (!isOneOf(contentType, AUDIO_CONTENT_TYPES)) {
-    return reject(
-      StatusCode.STATUS_INVALID_MEDIA_AUDIO_CONTENT_TYPE,
-      'audio.content_type must be 1 (RTP, deprecated) or 2 (RAW_AUDIO)',
-    );
-  }
-  const sampleRate = raw.sample_rate ?? defaults.sample_rate;
-  if (!isOneOf(sampleRate, AUDIO_SAMPLE_RATES)) {
-    return reject(
-      StatusCode.STATUS_INVALID_MEDIA_AUDIO_SAMPLE_RATE,
-      'audio.sample_rate must be 0 (8 kHz), 1 (16 kHz), 2 (32 kHz) or 3 (48 kHz)',
-    );
-  }
-  const channel = raw.channel ?? defaults.channel;
-  if (!isOneOf(channel, AUDIO_CHANNELS)) {
-    return reject(
-      StatusCode.STATUS_INVALID_MEDIA_AUDIO_CHANNEL,
-      'audio.channel must be 1 (mono) or 2 (stereo)',
-    );
-  }
-  const codec = raw.codec ?? defaults.codec;
-  if (!isOneOf(codec, AUDIO_CODECS)) {
-    return reject(
-      StatusCode.STATUS_INVALID_MEDIA_AUDIO_CODEC,
-      'audio.codec must be 1 (L16), 2 (G711), 3 (G722) or 4 (OPUS)',
-    );
-  }
-  // Checked against the effective codec: stereo with the codec left out means stereo L16, which Zoom refuses.
-  if (channel === AudioChannel.STEREO && codec !== STEREO_CODEC) {
-    return reject(
-      StatusCode.STATUS_INVALID_MEDIA_AUDIO_CHANNEL,
-      'audio.channel 2 (stereo) needs codec 4 (OPUS)',
-    );
-  }
-  const dataOpt = raw.data_opt ?? defaults.data_opt;
-  if (!isOneOf(dataOpt, AUDIO_DATA_OPTIONS)) {
-    return reject(
-      StatusCode.STATUS_INVALID_MEDIA_AUDIO_DATA_OPT,
-      'audio.data_opt must be 1 (AUDIO_MIXED_STREAM) or 2 (AUDIO_MULTI_STREAMS)',
-    );
-  }
-  const sendRate = raw.send_rate ?? defaults.send_rate;
-  // The multiple-of-20 rule applies before clamping, so 1010 is refused rather than clamped to 1000.
-  if (!isValidSendRate(sendRate)) {
-    return reject(
-      StatusCode.STATUS_INVALID_MEDIA_AUDIO_SEND_RATE,
-      'audio.send_rate must be a positive multiple of 20 (ms); above 1000 is clamped to 1000',
-    );
-  }
-  return {
-    content_type: contentType,
-    sample_rate: sampleRate,
-    channel,
-    codec,
-    data_opt: dataOpt,
-    send_rate: Math.min(sendRate, MAX_SEND_RATE_MS),
-  };
-}
-
-function negotiateVideo(raw: Record<string, unknown>): Required<VideoParams> | Rejection {
-  const defaults = DEFAULT_VIDEO_PARAMS;
-  const contentType = raw.content_type ?? defaults.content_type;
-  if (contentType !== ContentType.RAW_VIDEO) {
-    return reject(
-      StatusCode.STATUS_INVALID_MEDIA_VIDEO_CONTENT_TYPE,
-      'video.content_type must be 3 (RAW_VIDEO)',
-    );
-  }
-  const codec = raw.codec ?? defaults.codec;
-  if (!isOneOf(codec, PICTURE_CODECS)) {
-    return reject(
-      StatusCode.STATUS_INVALID_MEDIA_VIDEO_CODEC,
-      'video.codec must be 5 (JPG), 6 (PNG) or 7 (H264)',
-    );
-  }
-  const resolution = raw.resolution ?? defaults.resolution;
-  if (!isResolution(resolution)) {
-    return reject(
-      StatusCode.STATUS_INVALID_MEDIA_VIDEO_RESOLUTION,
-      'video.resolution must be 1 (SD), 2 (HD), 3 (FHD) or 4 (QHD)',
-    );
-  }
-  const dataOpt = raw.data_opt ?? defaults.data_opt;
-  if (!isOneOf(dataOpt, VIDEO_DATA_OPTIONS)) {
-    return reject(
-      StatusCode.STATUS_INVALID_MEDIA_VIDEO_DATA_OPT,
-      'video.data_opt must be 3 (VIDEO_SINGLE_ACTIVE_STREAM) or 4 (VIDEO_SINGLE_INDIVIDUAL_STREAM)',
-    );
-  }
-  const fps = raw.fps ?? defaults.fps;
-  if (!isValidFps(fps)) {
-    return reject(StatusCode.STATUS_INVALID_MEDIA_VIDEO_FPS, 'video.fps must be an integer from 1 to 30');
-  }
-  if (fps > MAX_IMAGE_CODEC_FPS) {
-    // Zoom documents a silent fallback for a fast stream with no codec named, but an explicit image codec
-    // at that rate is a contradiction it refuses.
-    if (raw.codec == null) {
-      return {
-        content_type: contentType,
-        codec: Codec.JPG,
-        resolution,
-        data_opt: dataOpt,
-        fps: MAX_IMAGE_CODEC_FPS,
-      };
-    }
-    if (codec !== Codec.H264) {
-      return reject(
-        StatusCode.STATUS_INVALID_MEDIA_VIDEO_CODEC,
-        'video.codec 5 (JPG) or 6 (PNG) needs fps <= 5',
-      );
-    }
-  }
-  return { content_type: contentType, codec, resolution, data_opt: dataOpt, fps };
-}
-
-function negotiateDeskshare(raw: Record<string, unknown>): Required<DeskshareParams> | Rejection {
-  const defaults = DEFAULT_DESKSHARE_PARAMS;
-  const contentType = raw.content_type ?? defaults.content_type;
-  if (contentType !== ContentType.RAW_VIDEO) {
-    return reject(
-      StatusCode.STATUS_INVALID_MEDIA_DESKSHARE_CONTENT_TYPE,
-      'deskshare.content_type must be 3 (RAW_VIDEO)',
-    );
-  }
-  const codec = raw.codec ?? defaults.codec;
-  if (!isOneOf(codec, PICTURE_CODECS)) {
-    return reject(
-      StatusCode.STATUS_INVALID_MEDIA_DESKSHARE_CODEC,
-      'deskshare.codec must be 5 (JPG), 6 (PNG) or 7 (H264)',
-    );
-  }
-  const resolution = raw.resolution ?? defaults.resolution;
-  if (!isResolution(resolution)) {
-    return reject(
-      StatusCode.STATUS_INVALID_MEDIA_DESKSHARE_RESOLUTION,
-      'deskshare.resolution must be 1 (SD), 2 (HD), 3 (FHD) or 4 (QHD)',
-    );
-  }
-  const fps = raw.fps ?? defaults.fps;
-  if (!isValidFps(fps)) {
-    return reject(
-      StatusCode.STATUS_INVALID_MEDIA_DESKSHARE_FPS,
-      'deskshare.fps must be an integer from 1 to 30',
-    );
-  }
-  // The fallback with no codec named is documented at 1 fps, so the simulator applies it from 2 fps up.
-  if (raw.codec == null && fps > DESKSHARE_FALLBACK_FPS) {
-    return { content_type: contentType, codec: Codec.JPG, resolution, fps: DESKSHARE_FALLBACK_FPS };
-  }
-  // CONFLICT (§4.2, §9 item 12): the handshake table caps JPG/PNG screen share at 1 fps, the
-  // MEDIA_PAYLOAD_TYPE comment and the SDK's own validation at 5. The SDK is what clients are tested
-  // against, so 5 it is.
-  if (codec !== Codec.H264 && fps > MAX_IMAGE_CODEC_FPS) {
-    return reject(
-      StatusCode.STATUS_INVALID_MEDIA_DESKSHARE_CODEC,
-      'deskshare.codec 5 (JPG) or 6 (PNG) needs fps <= 5',
-    );
-  }
-  return { content_type: contentType, codec, resolution, fps };
-}
-
-function negotiateTranscript(raw: Record<string, unknown>): Required<TranscriptParams> | Rejection {
-  const defaults = DEFAULT_TRANSCRIPT_PARAMS;
-  const contentType = raw.content_type ?? defaults.content_type;
-  if (contentType !== ContentType.TEXT) {
-    return reject(
-      StatusCode.STATUS_INVALID_MEDIA_TRANSCRIPT_CONTENT_TYPE,
-      'transcript.content_type must be 5 (TEXT)',
-    );
-  }
-  // Older RTMSManager versions send `language`; Zoom's Python library rewrites it to `src_language` (§4.2).
-  const languageKey = raw.src_language == null && raw.language != null ? 'language' : 'src_language';
-  const srcLanguage = raw[languageKey] ?? defaults.src_language;
-  if (!isValidTranscriptLanguage(srcLanguage)) {
-    return reject(
-      StatusCode.STATUS_INVALID_MEDIA_TRANSCRIPT_SOURCE_LANGUAGE,
-      `transcript.${languageKey} must be an integer from -1 (NONE) to 36 (VIETNAMESE)`,
-    );
-  }
-  // Zoom has no status code of its own for enable_lid; the kind-wide one is the closest.
-  const enableLid = raw.enable_lid ?? defaults.enable_lid;
-  if (typeof enableLid !== 'boolean') {
-    return reject(
-      StatusCode.STATUS_INVALID_MEDIA_TRANSCRIPT_PARAMS,
-      'transcript.enable_lid must be true or false',
-    );
-  }
-  return { content_type: contentType, src_language: srcLanguage, enable_lid: enableLid };
-}
-
-function negotiateChat(raw: Record<string, unknown>): Required<ChatParams> | Rejection {
-  const contentType = raw.content_type ?? DEFAULT_CHAT_PARAMS.content_type;
-  if (contentType !== ContentType.TEXT) {
-    return reject(StatusCode.STATUS_INVALID_MEDIA_CHAT_CONTENT_TYPE, 'chat.content_type must be 5 (TEXT)');
-  }
-  return { content_type: contentType };
-}
-
-function reject(status: StatusCode, reason: string): Rejection {
-  return { ok: false, status, reason };
-}
-
-function isRejection<T>(value: T | Rejection): value is Rejection {
-  return typeof value === 'object' && value !== null && 'ok' in value && value.ok === false;
-}
-
-/** A JSON object: arrays are refused too, since Zoom's parser would not read keys from one. */
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function isResolution(value: unknown): value is Resolution {
-  return isOneOf(value, RESOLUTIONS);
 }
