@@ -23,8 +23,12 @@ import {
   readEnvFile,
   type ServiceConfig,
 } from '../service/config.js';
-import { WebhookSender } from '../simulator/webhookSender.js';
 import { openStore } from '../store/index.js';
+import { type CheckResult, result } from './result.js';
+import { checkWebhookUrl } from './webhookUrl.js';
+
+export type { CheckResult, CheckStatus } from './result.js';
+export { checkWebhookUrl } from './webhookUrl.js';
 
 const run = promisify(execFile);
 
@@ -32,16 +36,6 @@ const run = promisify(execFile);
 export const MIN_NODE = [20, 19] as const;
 /** Time allowed for an external program (ffmpeg) to answer. */
 export const TOOL_TIMEOUT_MS = 10_000;
-
-export type CheckStatus = 'pass' | 'warn' | 'fail' | 'skip';
-
-export interface CheckResult {
-  name: string;
-  status: CheckStatus;
-  detail: string;
-  /** What to do, for `warn` and `fail`. */
-  fix?: string;
-}
 
 export interface DoctorOptions {
   env: Readonly<Record<string, string | undefined>>;
@@ -53,10 +47,6 @@ export interface DoctorOptions {
   /** PATH to look for ffmpeg in (default the environment's). */
   path?: string;
   nodeVersion?: string;
-}
-
-function result(name: string, status: CheckStatus, detail: string, fix?: string): CheckResult {
-  return fix === undefined ? { name, status, detail } : { name, status, detail, fix };
 }
 
 export function checkNode(version = process.versions.node): CheckResult {
@@ -358,36 +348,6 @@ export async function checkOAuth(
       (err as Error).message.split(' — ')[0] ?? String(err),
       isRtmsError(err) ? err.fix : undefined,
     );
-  }
-}
-
-export async function checkWebhookUrl(url: string, config: ServiceConfig | undefined): Promise<CheckResult> {
-  const secretToken = config?.app.secretToken;
-  if (!secretToken) {
-    return result(
-      'webhook URL',
-      'fail',
-      'no secret token to sign the validation with',
-      'set ZOOM_SECRET_TOKEN',
-    );
-  }
-  const sender = new WebhookSender({ url, secretToken, clientId: config.app.clientId });
-  try {
-    const answer = await sender.validateUrl();
-    return answer.ok
-      ? result(
-          'webhook URL',
-          'pass',
-          `${url} answered endpoint.url_validation correctly (HTTP ${answer.status})`,
-        )
-      : result(
-          'webhook URL',
-          'fail',
-          `${url} did not answer endpoint.url_validation correctly: ${answer.reason ?? `HTTP ${answer.status}`}`,
-          'the URL must reach rtmskit serve (check the tunnel and the path) and the service must use the same ZOOM_SECRET_TOKEN',
-        );
-  } finally {
-    await sender.close();
   }
 }
 

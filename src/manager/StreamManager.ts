@@ -4,87 +4,33 @@
  * reconnects, `rtms_stopped` ends.
  */
 import { EventEmitter } from 'node:events';
-import type { ClosedEvent, ParticipantInfo, StreamEvents, StreamStatus } from '../client/events.js';
+import type { ParticipantInfo, StreamEvents } from '../client/events.js';
 import { DEFAULT_MAX_CONCURRENT_HANDSHAKES, HandshakeLimiter } from '../client/handshakeGate.js';
-import type { Credentials, RtmsStreamOptions } from '../client/options.js';
-import { RtmsStream, type StreamCounters } from '../client/RtmsStream.js';
+import type { RtmsStreamOptions } from '../client/options.js';
+import { RtmsStream } from '../client/RtmsStream.js';
 import { type ListenerCounts, safeEmit2, trackListeners } from '../client/safeEmit.js';
 import { RTMS_ERROR_CODES, RtmsError } from '../protocol/errors.js';
-import { lifecycleEventName, PRODUCT_INFO, type Product } from '../protocol/products.js';
-import type { RtmsStartedEvent, WebhookEvent } from '../webhook/events.js';
+import type { WebhookEvent } from '../webhook/events.js';
 import { DELIVERY_TTL_MS, type DeliveryLedger, MemoryDeliveryLedger } from './DeliveryLedger.js';
+import {
+  type ManagerEvents,
+  type ManagerOutcome,
+  type ResumeInfo,
+  type StreamManagerOptions,
+  type StreamRef,
+  type StreamSnapshot,
+  type StreamStart,
+  startOf,
+} from './types.js';
 
-/** The ids attached to every event the manager re-emits. One object per stream, reused. */
-export interface StreamRef {
-  readonly streamId: string;
-  readonly product: Product;
-  readonly instanceId: string;
-  readonly meetingId: string | undefined;
-}
-
-export type ManagerOutcome =
-  /** A new stream: connecting. */
-  | 'connecting'
-  /** The same delivery again (a retry): nothing done. */
-  | 'duplicate'
-  /** A new `rtms_started` for a live stream: reconnecting to the new servers. */
-  | 'failover'
-  /** `rtms_interrupted`: reconnecting everything. */
-  | 'reconnecting'
-  /** `rtms_stopped`: the stream was closed. */
-  | 'stopped'
-  /** Not about a stream this manager holds. */
-  | 'ignored';
-
-type Forwarded = { [K in keyof StreamEvents]: [ref: StreamRef, ...args: StreamEvents[K]] };
-
-export interface ManagerEvents extends Forwarded {
-  streamAdded: [ref: StreamRef];
-  streamRemoved: [ref: StreamRef, closed: ClosedEvent];
-  webhookHandled: [event: WebhookEvent, outcome: ManagerOutcome];
-}
-
-export type StreamDefaults = Partial<
-  Omit<RtmsStreamOptions, 'streamId' | 'instanceId' | 'product' | 'serverUrls' | 'credentials'>
->;
-
-export interface StreamManagerOptions {
-  /** App credentials, or a resolver per product (meetings use the General app, sessions the Video SDK app). */
-  credentials: Credentials | ((product: Product, event: RtmsStartedEvent) => Credentials);
-  /** Options for every stream, or per event. */
-  stream?: StreamDefaults | ((event: RtmsStartedEvent) => StreamDefaults);
-  ledger?: DeliveryLedger;
-  /** How long delivery keys are remembered. Default 2 h. */
-  deliveryTtlMs?: number;
-  /** Builds streams (tests inject fakes). */
-  createStream?: (options: RtmsStreamOptions) => RtmsStream;
-  /**
-   * Sockets of all streams that may handshake at once; the others wait their turn. Default
-   * {@link DEFAULT_MAX_CONCURRENT_HANDSHAKES}.
-   */
-  maxConcurrentHandshakes?: number;
-}
-
-/** What a restarted service knows of a stream it held. */
-export interface ResumeInfo {
-  streamId: string;
-  instanceId: string;
-  product: Product;
-  serverUrls: readonly string[];
-  meetingId?: string;
-  eventTs?: number;
-}
-
-export interface StreamSnapshot {
-  streamId: string;
-  product: Product;
-  instanceId: string;
-  meetingId: string | undefined;
-  status: StreamStatus;
-  startedAt: number;
-  participants: ParticipantInfo[];
-  counters: StreamCounters;
-}
+/** Sockets of all streams that may handshake at once, by default. */
+export { DEFAULT_MAX_CONCURRENT_HANDSHAKES } from '../client/handshakeGate.js';
+/**
+ * How long Zoom keeps a stream whose signaling was lost: a stream not heard of for longer cannot be
+ * resumed.
+ */
+export { SIGNALING_WINDOW_MS } from '../client/options.js';
+export * from './types.js';
 
 interface Entry {
   ref: StreamRef;
@@ -165,7 +111,7 @@ export class StreamManager extends EventEmitter<ManagerEvents> implements AsyncD
           live.stream.failover(event.serverUrls);
           return 'failover';
         }
-        this.open(event);
+        this.open(startOf(event));
         return 'connecting';
       }
       case 'interrupted': {
@@ -192,23 +138,9 @@ export class StreamManager extends EventEmitter<ManagerEvents> implements AsyncD
    * Zoom's window, or ends `lost`. Ignored when the stream is already live.
    */
   resume(info: ResumeInfo): Promise<ManagerOutcome> {
-    const { product } = info;
-    const event: RtmsStartedEvent = {
-      kind: 'started',
-      event: lifecycleEventName(product, 'started'),
-      product,
-      instanceId: info.instanceId,
-      instanceKey: PRODUCT_INFO[product].instanceKey,
-      streamId: info.streamId,
-      eventTs: info.eventTs ?? 0,
-      deliveryKey: '',
-      serverUrls: [...info.serverUrls],
-      payload: {},
-      ...(info.meetingId === undefined ? {} : { meetingId: info.meetingId }),
-    };
     return this.enqueue(info.streamId, () => {
       if (this.closing || this.entries.has(info.streamId)) return 'ignored';
-      this.open(event);
+      this.open(info);
       return 'connecting';
     });
   }
@@ -227,28 +159,28 @@ export class StreamManager extends EventEmitter<ManagerEvents> implements AsyncD
     return run;
   }
 
-  private open(event: RtmsStartedEvent): void {
+  private open(start: StreamStart): void {
     const { credentials, stream: defaults } = this.options;
-    const creds = typeof credentials === 'function' ? credentials(event.product, event) : credentials;
-    const extra = typeof defaults === 'function' ? defaults(event) : (defaults ?? {});
+    const creds = typeof credentials === 'function' ? credentials(start.product, start) : credentials;
+    const extra = typeof defaults === 'function' ? defaults(start) : (defaults ?? {});
     const options: RtmsStreamOptions = {
       ...extra,
-      streamId: event.streamId,
-      instanceId: event.instanceId,
-      product: event.product,
-      serverUrls: event.serverUrls,
+      streamId: start.streamId,
+      instanceId: start.instanceId,
+      product: start.product,
+      serverUrls: start.serverUrls,
       credentials: creds,
       handshakeGate: extra.handshakeGate ?? this.handshakeGate,
     };
     const stream = this.options.createStream ? this.options.createStream(options) : new RtmsStream(options);
     const ref: StreamRef = {
-      streamId: event.streamId,
-      product: event.product,
-      instanceId: event.instanceId,
-      meetingId: event.meetingId,
+      streamId: start.streamId,
+      product: start.product,
+      instanceId: start.instanceId,
+      meetingId: start.meetingId,
     };
     const entry: Entry = { ref, stream, startedAt: Date.now(), participants: new Map() };
-    this.entries.set(event.streamId, entry);
+    this.entries.set(start.streamId, entry);
     this.wire(entry);
     this.emit('streamAdded', ref);
     // Failures surface through 'closed' (and 'error'); the queue must not wait for the connection.

@@ -1,3 +1,4 @@
+export { CloseCode, isSendableCloseCode } from './closeCodes.js';
 export {
   type DecodeError,
   type DecodeErrorCode,
@@ -9,12 +10,13 @@ export {
 export * from './defaults.js';
 export * from './enums.js';
 export * from './errors.js';
+export * from './mediaRules.js';
 export type * from './messages.js';
 export { INSTANCE_ID_KEYS } from './messages.js';
 export * from './products.js';
 export * from './recovery.js';
 export * from './signature.js';
-export * from './webhookSignature.js';
-export { CloseCode, isSendableCloseCode } from './closeCodes.js';
-export * from './mediaRules.js';
 export * from './timing.js';
+export * from './urlValidation.js';
+export * from './webhookDelivery.js';
+export * from './webhookSignature.js';

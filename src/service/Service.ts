@@ -5,8 +5,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { SIGNALING_WINDOW_MS } from '../client/options.js';
-import { StreamManager, type StreamRef } from '../manager/StreamManager.js';
+import { SIGNALING_WINDOW_MS, StreamManager, type StreamRef } from '../manager/StreamManager.js';
 import { probeWritable } from '../media/folders.js';
 import type { RecordingManifest } from '../media/manifest.js';
 import { RECORDINGS_DIR } from '../media/paths.js';
@@ -322,7 +321,6 @@ export class RtmsService implements AsyncDisposable {
         instanceId: record.instanceId,
         product: record.product,
         serverUrls: record.serverUrls,
-        eventTs: record.lastStartedEventTs,
         ...(record.meetingId === undefined ? {} : { meetingId: record.meetingId }),
       });
     }

@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { AudioFrame, ClosedEvent, StateChange } from '../../src/client/events.js';
 import type { Credentials } from '../../src/client/options.js';
 import { RtmsStream } from '../../src/client/RtmsStream.js';
+import type { StreamStart } from '../../src/manager/StreamManager.js';
 import {
   type ManagerOutcome,
   StreamManager,
@@ -17,7 +18,6 @@ import {
 import type { Product } from '../../src/protocol/products.js';
 import { FIRST_USER_ID } from '../../src/simulator/content/scenario.js';
 import type { Simulator, WebhookNotice } from '../../src/simulator/index.js';
-import type { RtmsStartedEvent } from '../../src/webhook/events.js';
 import { WebhookReceiver } from '../../src/webhook/receiver.js';
 import {
   credentialsFor,
@@ -286,7 +286,7 @@ describe('events and snapshots', () => {
       },
     });
     const resolver = vi.fn(
-      (product: Product, _event: RtmsStartedEvent): Credentials =>
+      (product: Product, _start: StreamStart): Credentials =>
         product === 'session'
           ? { clientId: 'sdk-key', clientSecret: 'sdk-secret' }
           : { clientId: 'general-id', clientSecret: 'general-secret' },
