@@ -4,6 +4,7 @@
  */
 import type { Socket } from 'node:net';
 import type WebSocket from 'ws';
+import { CloseCode } from '../protocol/closeCodes.js';
 import { encodeMessage } from '../protocol/codec.js';
 import { MessageType } from '../protocol/enums.js';
 import type { AudioMessage, RtmsMessage } from '../protocol/messages.js';
@@ -47,6 +48,9 @@ function encodeAudio(msg: AudioMessage): string {
 
 /** Above this much unsent data the media pump waits for the client to catch up. */
 export const BACKPRESSURE_BYTES = 4 * 1024 * 1024;
+
+/** Real ms a client has to answer a close frame before its socket is terminated. */
+export const CLOSE_ANSWER_WAIT_MS = 2_000;
 
 export class SimSocket {
   readonly ws: WebSocket;
@@ -122,12 +126,12 @@ export class SimSocket {
   }
 
   /** A clean close with a close frame. */
-  close(code = 1000, reason = ''): void {
+  close(code: number = CloseCode.NORMAL, reason = ''): void {
     if (this.closed) return;
     this.closed = true;
     this.ws.close(code, reason);
     // A client that never answers the close frame must not keep the socket open.
-    setTimeout(() => this.ws.terminate(), 2_000).unref();
+    setTimeout(() => this.ws.terminate(), CLOSE_ANSWER_WAIT_MS).unref();
   }
 
   /** Gone without a close frame: the client sees 1006. */

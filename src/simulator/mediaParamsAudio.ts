@@ -1,4 +1,4 @@
-/** Zoom's answer to `media_params.audio`: the confirmed audio parameters, or the status it refuses them with. */
+/** Zoom's answer to `media_params.audio`: the confirmed audio parameters, or the status refusing them. */
 import { PROTOCOL_DEFAULT_PARAMS } from '../protocol/defaults.js';
 import { AudioChannel, StatusCode } from '../protocol/enums.js';
 import {

@@ -1,4 +1,4 @@
-/** `PATCH /v2/live_meetings/{meetingId}/rtms_app/status` (reference §6.1): Zoom's checks, then the action. */
+/** `PATCH /v2/live_meetings/{meetingId}/rtms_app/status` (reference §6.1): Zoom's checks, then the act. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TokenStore } from './oauthTokens.js';
 import { bearerToken, REST_BODY_CAP_BYTES, readBody, sendJson } from './restHttp.js';

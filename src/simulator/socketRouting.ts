@@ -1,4 +1,4 @@
-/** A new socket's first frame: a handshake for a known stream goes to that stream; anything else is refused. */
+/** A new socket's first frame: a handshake for a known stream goes to it; anything else is refused. */
 import type WebSocket from 'ws';
 import { CloseCode } from '../protocol/closeCodes.js';
 import { decodeFrame } from '../protocol/codec.js';

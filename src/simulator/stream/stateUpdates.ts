@@ -1,4 +1,4 @@
-/** What the client is told of the stream's state: msg 8 and msg 9 updates, and the answers to msg 10 and 19. */
+/** What the client is told of the stream's state: msg 8 and 9 updates, and the answers to msg 10 and 19. */
 import { MessageType, SessionState, StreamState } from '../../protocol/enums.js';
 import type { SimStreamState } from '../report.js';
 import type { SimSocket } from '../SimSocket.js';

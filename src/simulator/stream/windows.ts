@@ -1,4 +1,4 @@
-/** Every wait Zoom runs for one stream: the signaling window, the media windows and each socket's keep-alive. */
+/** Every wait Zoom runs for a stream: the signaling window, the media windows, each socket's keep-alive. */
 import { type MediaKind, StopReason } from '../../protocol/enums.js';
 import type { Timing } from '../options.js';
 import type { SimStreamState } from '../report.js';
