@@ -1,0 +1,112 @@
+/**
+ * What the service's configuration holds once it is read, and the defaults of its settings.
+ */
+import type { MediaKind } from '../protocol/enums.js';
+
+export const DEFAULT_PORT = 8080;
+export const DEFAULT_HOST = '127.0.0.1';
+export const DEFAULT_WEBHOOK_PATH = '/webhook';
+export const DEFAULT_DATA_DIR = './data';
+export const DEFAULT_MEDIA: readonly MediaKind[] = ['audio', 'transcript', 'chat'];
+export const DEFAULT_ALLOWED_HOSTS: readonly string[] = ['*.zoom.us'];
+/** Log levels, most severe first. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+/** How audio is written: `auto` follows what Zoom sends (mixed, or one stream per speaker). */
+export const AUDIO_LAYOUTS = ['auto', 'mixed', 'per-speaker'] as const;
+export type AudioLayoutSetting = (typeof AUDIO_LAYOUTS)[number];
+/** Ended stream records and recordings are kept this many days by default. */
+export const DEFAULT_RETENTION_DAYS = 30;
+/** Milliseconds in a day. */
+export const DAY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Bounds of the HTTP server, so that slow or idle clients cannot hold sockets (and file descriptors) for
+ * long. Zoom expects its 200 within 3 s and sends bodies under 256 KiB, so a legitimate request is read
+ * in well under a second.
+ */
+export interface HttpLimits {
+  /** Time to receive a request's headers. */
+  headersTimeoutMs: number;
+  /** Time to receive a whole request, headers and body. */
+  requestTimeoutMs: number;
+  /** How long an idle keep-alive connection stays open after its last response. */
+  keepAliveTimeoutMs: number;
+  /** A connection with no traffic at all for this long is closed (long responses must send something). */
+  idleTimeoutMs: number;
+  /** Connections open at once; past it the oldest connections not in the middle of a response are closed. */
+  maxConnections: number;
+  /** Requests one keep-alive connection may carry before the server closes it. */
+  maxRequestsPerConnection: number;
+}
+
+/** See {@link HttpLimits}. */
+export const DEFAULT_HTTP_LIMITS: Readonly<HttpLimits> = {
+  headersTimeoutMs: 5_000,
+  requestTimeoutMs: 5_000,
+  keepAliveTimeoutMs: 5_000,
+  idleTimeoutMs: 30_000,
+  maxConnections: 1_000,
+  maxRequestsPerConnection: 100,
+};
+
+/** Fewer connections than this would let a handful of idle clients shut Zoom out. */
+export const MIN_MAX_CONNECTIONS = 10;
+
+/**
+ * Which peers may set `X-Forwarded-For` and friends: `false` (none, the default), `true` (any: only
+ * behind a proxy that overwrites them), a hop count, or a list of addresses, CIDR ranges and the names
+ * `loopback`, `linklocal`, `uniquelocal`. It changes the client address in logs; it never opens the
+ * admin routes.
+ */
+export type TrustProxy = boolean | number | string[];
+
+/** How long ended streams are remembered. `undefined` keeps them forever. */
+export interface RetentionConfig {
+  /** Ended stream records in the store. */
+  streamsMs: number | undefined;
+  /** Recording folders of ended streams. */
+  recordingsMs: number | undefined;
+}
+
+/** {@link DEFAULT_RETENTION_DAYS} for both. */
+export const DEFAULT_RETENTION: Readonly<RetentionConfig> = {
+  streamsMs: DEFAULT_RETENTION_DAYS * DAY_MS,
+  recordingsMs: DEFAULT_RETENTION_DAYS * DAY_MS,
+};
+
+export interface AppCredentials {
+  clientId: string;
+  clientSecret: string;
+  /** Webhook secret token. */
+  secretToken: string;
+}
+
+export interface ServiceConfig {
+  port: number;
+  host: string;
+  webhookPath: string;
+  dataDir: string;
+  /** `sqlite:<path>`, `memory:` or `redis://…`. */
+  storeUrl: string;
+  media: MediaKind[];
+  audioLayout: AudioLayoutSetting;
+  allowedHosts: string[];
+  allowLoopback: boolean;
+  /** Sockets of all streams that may handshake at once. */
+  maxConcurrentHandshakes: number;
+  adminToken: string | undefined;
+  /** Proxies whose forwarding headers are believed, for client addresses in logs. */
+  trustProxy: TrustProxy;
+  http: HttpLimits;
+  retention: RetentionConfig;
+  logLevel: LogLevel;
+  /** General app: meetings, webinars, Contact Center. */
+  app: AppCredentials;
+  /** Video SDK app: sessions. */
+  videoSdk: AppCredentials | undefined;
+  /** Accept unsigned webhooks (local experiments only). */
+  insecureSkipVerify: boolean;
+  /** Server-to-Server OAuth app for REST control, when configured. */
+  rest: { accountId: string; clientId: string; clientSecret: string } | undefined;
+}
