@@ -310,7 +310,10 @@ export class RtmsStream extends EventEmitter<StreamEvents> implements AsyncDispo
     // The old server usually dies first: the recovery its loss started goes on, now to the new servers
     // and at once, so one failover is one recovery (one `reconnecting` sequence, one `reconnected`).
     const running = this.recovery.running();
-    this.recovery.all({ trigger: 'failover', reason: 'server failover' }, running ? { carry: running } : {});
+    this.recovery.all(
+      { trigger: 'failover', reason: 'server failover' },
+      running ? { carry: running } : { immediate: true },
+    );
   }
 
   /** Zoom ended the stream (`rtms_stopped` or TERMINATED): close everything, no reconnect. */

@@ -34,6 +34,12 @@ export interface MediaSlot {
   recovery: AbortController | undefined;
 }
 
+/**
+ * After a failover, the old server's media sockets are read for this long at most (it is going away),
+ * so that frames already on their way are not thrown out with the sockets.
+ */
+export const RETIRED_SOCKET_GRACE_MS = 5_000;
+
 /** What the connection tells the stream. Steady-state handlers are installed once a socket is ready. */
 export interface ConnectionEvents {
   signalingMessage(msg: ServerMessage): void;
@@ -47,6 +53,8 @@ export interface ConnectionEvents {
 export class StreamConnection {
   signaling: RtmsSocket | undefined;
   slots: MediaSlot[] = [];
+  /** Media sockets of a failed-over server, still being read. */
+  private readonly retired = new Set<RtmsSocket>();
   private mediaUrls: Readonly<Record<string, string>> = {};
   private readonly options: ResolvedStreamOptions;
   private readonly events: ConnectionEvents;
@@ -79,9 +87,14 @@ export class StreamConnection {
     };
   }
 
-  /** Signaling handshake, subscription, then every media socket: the whole stream, from nothing. */
-  async open(serverUrls: readonly string[], signal: AbortSignal): Promise<void> {
-    this.teardown();
+  /**
+   * Signaling handshake, subscription, then every media socket: the whole stream, from nothing. With
+   * `retireMedia` (a failover to other servers) the old media sockets are read until they close instead
+   * of being dropped at once.
+   */
+  async open(serverUrls: readonly string[], signal: AbortSignal, retireMedia = false): Promise<void> {
+    if (retireMedia) this.retireMedia();
+    this.dropCurrent();
     const url = serverUrls.find((u) => {
       try {
         checkServerUrl(u, this.options.allowedHosts, this.options.allowLoopback);
@@ -216,8 +229,33 @@ export class StreamConnection {
     slot.ready = false;
   }
 
-  /** Every socket goes, and every media reconnect stops. Idempotent. */
+  /**
+   * Moves the open media sockets aside: their slots leave the plan but stay ready, so what the sockets
+   * still deliver is dispatched (duplicates are dropped as ever); a slot without its socket is never
+   * recovered; each socket is dropped after {@link RETIRED_SOCKET_GRACE_MS} at the latest.
+   */
+  private retireMedia(): void {
+    for (const slot of this.slots) {
+      const socket = slot.socket;
+      if (socket === undefined) continue;
+      slot.recovery?.abort();
+      slot.socket = undefined;
+      this.retired.add(socket);
+      void socket.closed.then(() => this.retired.delete(socket));
+      setTimeout(() => socket.terminate(), RETIRED_SOCKET_GRACE_MS).unref();
+    }
+    this.slots = [];
+  }
+
+  /** Every socket goes, retired ones included, and every media reconnect stops. Idempotent. */
   teardown(): void {
+    for (const socket of this.retired) socket.terminate();
+    this.retired.clear();
+    this.dropCurrent();
+  }
+
+  /** The signaling socket and the planned media sockets go. */
+  private dropCurrent(): void {
     this.signaling?.terminate();
     this.signaling = undefined;
     for (const slot of this.slots) {

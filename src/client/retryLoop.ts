@@ -48,7 +48,10 @@ export interface RetryRun {
   windowMs: number;
   /** Aborted when the run is replaced or the stream ends. */
   signal: AbortSignal;
-  /** Try once before the first delay (a first connection, or a failover with the new servers). */
+  /**
+   * Try once before the first delay: a first connection, or a failover, whose new servers are worth
+   * trying at once. A reconnection tried at once is announced as attempt 1 with no delay.
+   */
   immediateFirst: boolean;
   attempt: () => Promise<void>;
   progress: RecoveryProgress;
@@ -109,6 +112,10 @@ export async function retryLoop(host: RetryHost, run: RetryRun): Promise<void> {
       } catch {
         return;
       }
+    } else if (!progress.initial && progress.retries === 0) {
+      // A reconnection tried at once (a failover, with the new servers known) is still announced.
+      progress.retries = 1;
+      host.reconnecting({ scope, kinds, trigger, reason, attempt: 1, delayMs: 0 });
     }
     immediate = false;
     progress.tries++;

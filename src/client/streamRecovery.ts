@@ -64,7 +64,10 @@ export class StreamRecovery {
    * Reconnects signaling and every media socket (again). A later call replaces a running one; given the
    * running one's progress (`carry`), it goes on from there, at once.
    */
-  all(cause: RecoveryCause, how: { initial?: boolean; carry?: RecoveryProgress } = {}): void {
+  all(
+    cause: RecoveryCause,
+    how: { initial?: boolean; carry?: RecoveryProgress; immediate?: boolean } = {},
+  ): void {
     const { host } = this;
     const live = host.recoverable();
     if (!live) return;
@@ -75,15 +78,24 @@ export class StreamRecovery {
     const recovery: AllRecovery = { op, progress, replaces: host.conn.signaling };
     live.allRecovery = recovery;
     host.setStatus(progress.initial ? 'connecting' : 'reconnecting');
+    // A failover's first attempt keeps reading the old server's media sockets until they close: frames
+    // already on their way are not thrown out. Later attempts start clean.
+    let retire = cause.trigger === 'failover';
+    const attempt = () => {
+      const retireMedia = retire;
+      retire = false;
+      return host.conn.open(host.serverUrls(), op.signal, retireMedia);
+    };
     void retryLoop(this.loopHost, {
       scope: 'all',
       kinds: [...host.kinds],
       cause,
       windowMs: host.signalingWindowMs,
       signal: op.signal,
-      // A carried recovery goes to the new servers at once: waiting out its backoff would only delay it.
-      immediateFirst: progress.initial || how.carry !== undefined,
-      attempt: () => host.conn.open(host.serverUrls(), op.signal),
+      // New servers (a failover, or a recovery it carries on) are tried at once: waiting out a backoff
+      // would only delay a connection that has every reason to work.
+      immediateFirst: progress.initial || how.carry !== undefined || how.immediate === true,
+      attempt,
       progress,
     }).finally(() => {
       if (live.allRecovery === recovery) live.allRecovery = undefined;
