@@ -23,6 +23,17 @@ export const INDEX_QUEUE_BYTES = 1024 * 1024;
 const MAX_IOV_BUFFERS = 512;
 
 /**
+ * How long a queue that was idle waits before it writes, so that the frames of that time go to disk in
+ * one `writev`: a 20 ms audio track then costs four writes a second instead of fifty, which at a
+ * thousand streams is the difference between a busy thread pool and a quiet one. A process killed
+ * mid-stream loses at most this much more than what the WAV header rewrite already risks.
+ */
+export const WRITE_LINGER_MS = 250;
+
+/** A queue holding this much starts writing at once, linger or not. */
+export const WRITE_BATCH_BYTES = 64 * 1024;
+
+/**
  * A byte allowance shared by many queues. Each writer has its own bound; a shared budget also caps the
  * sum, so a stalled disk under a thousand streams cannot take a thousand bounds of memory.
  */
@@ -54,6 +65,8 @@ export class MemoryBudget {
 export interface QueueOptions {
   /** Most bytes waiting for the disk in this writer; default {@link DEFAULT_QUEUE_BYTES}. */
   maxQueueBytes?: number;
+  /** Wait before an idle queue writes, to batch; default {@link WRITE_LINGER_MS}, 0 writes at once. */
+  lingerMs?: number;
   /** A budget shared with other writers. */
   budget?: MemoryBudget;
   /**
@@ -92,12 +105,15 @@ export class BoundedQueue<T> {
   private pendingData = 0;
   private inflightData = 0;
   private running: Promise<void> | undefined;
+  /** The linger before the next batch, while items wait for it. */
+  private lingering: NodeJS.Timeout | undefined;
   private failure: Error | undefined;
   private droppedItems = 0;
   private droppedByteCount = 0;
   private lostItems = 0;
   private lostByteCount = 0;
   private readonly maxBytes: number;
+  private readonly lingerMs: number;
   private readonly budget: MemoryBudget | undefined;
   private readonly onError: ((error: Error) => void) | undefined;
 
@@ -106,6 +122,7 @@ export class BoundedQueue<T> {
     options: QueueOptions = {},
   ) {
     this.maxBytes = options.maxQueueBytes ?? DEFAULT_QUEUE_BYTES;
+    this.lingerMs = options.lingerMs ?? WRITE_LINGER_MS;
     this.budget = options.budget;
     this.onError = options.onError;
   }
@@ -145,16 +162,30 @@ export class BoundedQueue<T> {
     this.items.push(item);
     this.pendingBytes += bytes;
     if (bytes > 0) this.pendingData++;
-    if (this.running === undefined) this.start();
+    if (this.running === undefined) this.startSoon();
     return true;
   }
 
+  /** Starts the worker once the linger is over, or at once when the batch is already large. */
+  private startSoon(): void {
+    if (this.lingerMs <= 0 || this.pendingBytes >= WRITE_BATCH_BYTES) {
+      this.start();
+      return;
+    }
+    if (this.lingering !== undefined) return;
+    this.lingering = setTimeout(() => this.start(), this.lingerMs);
+    this.lingering.unref();
+  }
+
   private start(): void {
+    clearTimeout(this.lingering);
+    this.lingering = undefined;
+    if (this.running !== undefined) return;
     this.running = this.run().finally(() => {
       this.running = undefined;
       // An item pushed after the loop's last look and before this callback found `running` still set
       // and started nothing: without this it would wait for the next push, or be lost at close.
-      if (this.items.length > 0 && this.failure === undefined) this.start();
+      if (this.items.length > 0 && this.failure === undefined) this.startSoon();
     });
   }
 
@@ -166,7 +197,12 @@ export class BoundedQueue<T> {
 
   /** Resolves when everything queued so far (and anything queued meanwhile) has been processed. */
   async drained(): Promise<void> {
-    while (this.running !== undefined) await this.running;
+    for (;;) {
+      // Waiting for the disk is no time to linger.
+      if (this.lingering !== undefined) this.start();
+      if (this.running === undefined) return;
+      await this.running;
+    }
   }
 
   private async run(): Promise<void> {

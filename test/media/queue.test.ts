@@ -7,7 +7,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { JsonlWriter } from '../../src/media/JsonlWriter.js';
-import { BoundedQueue, FileQueue, MemoryBudget } from '../../src/media/queue.js';
+import { BoundedQueue, FileQueue, MemoryBudget, WRITE_BATCH_BYTES } from '../../src/media/queue.js';
 import { TempDirs } from './helpers.js';
 
 const temp = new TempDirs();
@@ -31,9 +31,12 @@ describe('BoundedQueue hand-over', () => {
     // a second push a few turns later lands on every step of that ending, one delay at a time.
     for (let delay = 0; delay <= 12; delay++) {
       const written: string[] = [];
-      const queue = new BoundedQueue<string>(async (batch) => {
-        written.push(...batch);
-      });
+      const queue = new BoundedQueue<string>(
+        async (batch) => {
+          written.push(...batch);
+        },
+        { lingerMs: 0 },
+      );
       queue.push('first', 1);
       await hops(delay);
       expect(queue.push('second', 1)).toBe(true);
@@ -41,6 +44,38 @@ describe('BoundedQueue hand-over', () => {
       expect(written, `second push ${delay} microtasks after the first`).toEqual(['first', 'second']);
       expect(queue.queuedBytes).toBe(0);
     }
+  });
+});
+
+describe('BoundedQueue linger', () => {
+  it('gathers the items of the linger into one batch, and drained() does not wait it out', async () => {
+    const batches: string[][] = [];
+    const queue = new BoundedQueue<string>(
+      async (batch) => {
+        batches.push(batch);
+      },
+      { lingerMs: 60_000 },
+    );
+    for (const item of ['a', 'b', 'c']) queue.push(item, 10);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(batches).toEqual([]);
+    const started = Date.now();
+    await queue.drained();
+    expect(batches).toEqual([['a', 'b', 'c']]);
+    expect(Date.now() - started).toBeLessThan(30_000);
+  });
+
+  it('writes at once when a batch is already large', async () => {
+    const batches: number[] = [];
+    const queue = new BoundedQueue<Buffer>(
+      async (batch) => {
+        batches.push(batch.length);
+      },
+      { lingerMs: 60_000 },
+    );
+    queue.push(Buffer.alloc(WRITE_BATCH_BYTES), WRITE_BATCH_BYTES);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(batches).toEqual([1]);
   });
 });
 
