@@ -10,7 +10,7 @@ import { PRODUCT_INFO, type Product, URL_VALIDATION_EVENT } from '../protocol/pr
 import { buildScenario } from './content/scenario.js';
 import { readWav, WavAudioSource } from './content/wavSource.js';
 import { checkFault, type Fault, parseFault } from './faults.js';
-import { LifecycleWebhooks, type WebhookNotice } from './lifecycleWebhooks.js';
+import { LifecycleWebhooks } from './lifecycleWebhooks.js';
 import {
   type FrameMode,
   PRODUCT_KINDS,
@@ -31,6 +31,7 @@ import { routeSocket } from './socketRouting.js';
 import type { StreamHost } from './stream/host.js';
 import { Timeline } from './timeline.js';
 import { generateCertificate } from './tls.js';
+import type { WebhookNotice } from './webhookNotice.js';
 
 export type { WebhookNotice };
 

@@ -4,20 +4,10 @@ import { lifecycleEventName, PRODUCT_INFO, type Product } from '../protocol/prod
 import type { SimulatorCredentials } from './options.js';
 import type { SimStream } from './SimStream.js';
 import type { LifecycleWebhook } from './stream/host.js';
+import type { WebhookNotice } from './webhookNotice.js';
 import { type WebhookAttempt, WebhookSender } from './webhookSender.js';
 
 /** A webhook the simulator sent (or would have sent, without a webhook URL). */
-export interface WebhookNotice {
-  event: string;
-  streamId?: string;
-  eventTs: number;
-  /** The exact body bytes. */
-  body: Buffer;
-  payload: Record<string, unknown>;
-  /** A re-delivery of an earlier body (duplicate or late retry fault). */
-  duplicate: boolean;
-}
-
 export interface LifecycleWebhooksInit {
   /** Where webhooks go; without one they are only announced. */
   webhookUrl: string | undefined;
