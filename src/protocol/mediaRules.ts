@@ -47,6 +47,8 @@ export const MIN_FPS = 1;
 export const MAX_FPS = 30;
 /** JPG and PNG go up to this rate; faster streams need H.264. */
 export const MAX_IMAGE_CODEC_FPS = 5;
+/** Screen share asked for faster than this without naming a codec: Zoom sends JPG at this rate. */
+export const DESKSHARE_FALLBACK_FPS = 1;
 
 export const MIN_TRANSCRIPT_LANGUAGE = TranscriptLanguage.NONE;
 export const MAX_TRANSCRIPT_LANGUAGE = TranscriptLanguage.VIETNAMESE;

@@ -3,6 +3,7 @@
  * `PATCH /v2/live_meetings/{meetingId}/rtms_app/status`.
  */
 import { RTMS_ERROR_CODES, RtmsError } from '../protocol/errors.js';
+import { ACCOUNT_CREDENTIALS_GRANT, OAUTH_TOKEN_PATH, OAUTH_TOKEN_TTL_SEC } from '../protocol/oauth.js';
 
 export const DEFAULT_API_BASE = 'https://api.zoom.us';
 export const DEFAULT_OAUTH_BASE = 'https://zoom.us';
@@ -79,7 +80,7 @@ export class ZoomRestClient {
     const url = this.url(
       this.options.oauthBase,
       DEFAULT_OAUTH_BASE,
-      `/oauth/token?grant_type=account_credentials&account_id=${encodeURIComponent(accountId)}`,
+      `${OAUTH_TOKEN_PATH}?grant_type=${ACCOUNT_CREDENTIALS_GRANT}&account_id=${encodeURIComponent(accountId)}`,
     );
     let response: Response;
     try {
@@ -114,7 +115,7 @@ export class ZoomRestClient {
       );
     }
     this.tokensRequested++;
-    const expiresIn = typeof body.expires_in === 'number' ? body.expires_in : 3600;
+    const expiresIn = typeof body.expires_in === 'number' ? body.expires_in : OAUTH_TOKEN_TTL_SEC;
     this.token = { value: body.access_token, expiresAt: this.now() + expiresIn * 1000 };
     return this.token.value;
   }

@@ -2,6 +2,7 @@
 import { PROTOCOL_DEFAULT_PARAMS } from '../protocol/defaults.js';
 import { Codec, ContentType, type Resolution, StatusCode } from '../protocol/enums.js';
 import {
+  DESKSHARE_FALLBACK_FPS,
   isOneOf,
   isValidFps,
   MAX_IMAGE_CODEC_FPS,
@@ -11,9 +12,6 @@ import {
 } from '../protocol/mediaRules.js';
 import type { DeskshareParams, VideoParams } from '../protocol/messages.js';
 import { type Rejection, reject } from './mediaParamsRejection.js';
-
-/** Zoom's documented screen-share fallback when a client asks for more than this without naming a codec. */
-const DESKSHARE_FALLBACK_FPS = 1;
 
 function isResolution(value: unknown): value is Resolution {
   return isOneOf(value, RESOLUTIONS);

@@ -1,22 +1,18 @@
 /** Server-to-Server OAuth (reference §6.2): the token endpoint, and the tokens it has issued. */
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  ACCOUNT_CREDENTIALS_GRANT,
+  OAUTH_TOKEN_PATH as TOKEN_PATH,
+  OAUTH_TOKEN_TTL_SEC as TOKEN_TTL_SEC,
+} from '../protocol/oauth.js';
 import { basicCredentials, header, REST_BODY_CAP_BYTES, readBody, safeEqual, sendJson } from './restHttp.js';
-
-/** Access-token lifetime as Zoom states it in `expires_in`, seconds; really divided by `timeScale`. */
-export const TOKEN_TTL_SEC = 3600;
 
 /**
  * Issued tokens are remembered so that an old one is reported as expired rather than unknown; past this
  * many, the oldest expired ones are forgotten so a long simulation cannot grow without bound.
  */
 export const MAX_TRACKED_TOKENS = 10_000;
-
-/** The path of the OAuth token endpoint. */
-export const TOKEN_PATH = '/oauth/token';
-
-/** The only grant a Server-to-Server app uses. */
-export const ACCOUNT_CREDENTIALS_GRANT = 'account_credentials';
 
 /** Scopes granted to every token, space-separated as Zoom sends them. */
 export const TOKEN_SCOPE = [
@@ -137,3 +133,5 @@ export async function answerTokenRequest(
     { 'cache-control': 'no-store' },
   );
 }
+
+export { ACCOUNT_CREDENTIALS_GRANT, TOKEN_PATH, TOKEN_TTL_SEC };

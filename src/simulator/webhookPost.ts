@@ -2,17 +2,18 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { type Agent, type ClientRequest, request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import {
+  WEBHOOK_STATUS_CONNECTION_FAILED,
+  WEBHOOK_STATUS_TIMEOUT,
+  WEBHOOK_USER_AGENT,
+} from '../protocol/webhookDelivery.js';
 import { WEBHOOK_HEADERS, webhookSignature } from '../protocol/webhookSignature.js';
-import { WEBHOOK_STATUS_CONNECTION_FAILED, WEBHOOK_STATUS_TIMEOUT } from './webhookPolicy.js';
 
 /**
  * Most of a response body the sender reads. Zoom ignores event answers; a URL validation answer is
  * about 100 bytes, so anything larger is not one.
  */
 export const WEBHOOK_RESPONSE_BODY_CAP_BYTES = 64 * 1024;
-
-/** The `user-agent` Zoom's webhook requests carry. */
-export const WEBHOOK_USER_AGENT = 'Zoom Marketplace/1.0a';
 
 /** Where and how a webhook is posted. */
 export interface PostTarget {

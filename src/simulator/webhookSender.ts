@@ -4,20 +4,21 @@
  * retried and when. Used by the simulator and by tests that need a faithful sender.
  */
 import { randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { RTMS_ERROR_CODES, RtmsError } from '../protocol/errors.js';
 import { URL_VALIDATION_EVENT } from '../protocol/products.js';
-import { checkTimeScale } from './timeScale.js';
-import { urlValidationBody, urlValidationProblem } from './urlValidation.js';
 import {
-  isDelivered,
-  isRetryable,
+  isWebhookDelivered,
+  isWebhookRetryable,
   WEBHOOK_RESPONSE_DEADLINE_MS,
   WEBHOOK_RETRY_DELAYS_MS,
   type WEBHOOK_STATUS_CONNECTION_FAILED,
   type WEBHOOK_STATUS_TIMEOUT,
-} from './webhookPolicy.js';
+} from '../protocol/webhookDelivery.js';
+import { checkTimeScale } from './timeScale.js';
+import { urlValidationBody, urlValidationProblem } from './urlValidation.js';
 import { type PostOutcome, postWebhook } from './webhookPost.js';
 
 export {
@@ -25,8 +26,9 @@ export {
   WEBHOOK_RETRY_DELAYS_MS,
   WEBHOOK_STATUS_CONNECTION_FAILED,
   WEBHOOK_STATUS_TIMEOUT,
-} from './webhookPolicy.js';
-export { WEBHOOK_RESPONSE_BODY_CAP_BYTES, WEBHOOK_USER_AGENT } from './webhookPost.js';
+  WEBHOOK_USER_AGENT,
+} from '../protocol/webhookDelivery.js';
+export { WEBHOOK_RESPONSE_BODY_CAP_BYTES } from './webhookPost.js';
 
 /** One HTTP request made for a delivery. */
 export interface WebhookAttempt {
@@ -106,7 +108,8 @@ export class WebhookSender {
   private readonly onAttempt: ((attempt: WebhookAttempt) => void) | undefined;
   private readonly agent: HttpAgent;
   /** Aborted by close(): cancels every wait and every request in flight. */
-  private readonly lifetime = new AbortController();
+  /** Aborted by close(); every delivery in flight listens to it, so it takes any number of listeners. */
+  private readonly lifetime = unlimitedAbortController();
   private readonly log: WebhookAttempt[] = [];
   private readonly pending = new Set<Promise<unknown>>();
   private closing: Promise<void> | undefined;
@@ -253,7 +256,7 @@ export class WebhookSender {
       const outcome = await this.post(body);
       // Cut short by close(): there is no outcome to record.
       if (outcome === undefined) return delivery;
-      const delivered = isDelivered(outcome.status, attempt);
+      const delivered = isWebhookDelivered(outcome.status, attempt);
       const record: WebhookAttempt = {
         event,
         attempt,
@@ -271,7 +274,7 @@ export class WebhookSender {
         return delivery;
       }
       const nominalDelay = this.retryDelaysMs[attempt];
-      if (nominalDelay === undefined || !isRetryable(outcome.status)) return delivery;
+      if (nominalDelay === undefined || !isWebhookRetryable(outcome.status)) return delivery;
       if (!(await this.wait(nominalDelay / this.timeScale))) return delivery;
     }
   }
@@ -337,4 +340,10 @@ export class WebhookSender {
       signal.addEventListener('abort', onAbort, { once: true });
     });
   }
+}
+
+function unlimitedAbortController(): AbortController {
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  return controller;
 }

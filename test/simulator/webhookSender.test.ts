@@ -409,6 +409,30 @@ describe('WebhookSender URL validation', () => {
   });
 });
 
+describe('WebhookSender under load', () => {
+  it('keeps many deliveries in flight without a listener-leak warning', async () => {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error): void => {
+      warnings.push(`${warning.name}: ${warning.message}`);
+    };
+    process.on('warning', onWarning);
+    try {
+      const waiting: ServerResponse[] = [];
+      const target = await startTarget((_req, _i, res) => waiting.push(res));
+      const s = sender(target.url);
+      const deliveries = Array.from({ length: 30 }, () => s.send('meeting.rtms_started', PAYLOAD));
+      while (target.requests.length < 30) await new Promise((resolve) => setTimeout(resolve, 5));
+      for (const res of waiting) res.writeHead(200).end();
+      const done = await Promise.all(deliveries);
+      expect(done.every((d) => d.delivered)).toBe(true);
+      await nextTurn();
+      expect(warnings).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+});
+
 describe('WebhookSender close()', () => {
   it('cancels a pending retry: send resolves undelivered and no timer is left', async () => {
     const realSetTimeout = globalThis.setTimeout;
