@@ -25,7 +25,7 @@ import type {
 } from '../protocol/messages.js';
 import type { Product } from '../protocol/products.js';
 import { encodeAlaw, frameBytes, opaqueFrame, renderL16, toneHz } from './content/audio.js';
-import { h264Stream, jpegFrame, pngFrame } from './content/images.js';
+import type { PictureLibrary } from './content/pictures.js';
 import type { WavAudioSource } from './content/wavSource.js';
 import type { Timeline } from './timeline.js';
 
@@ -44,6 +44,8 @@ export interface PumpContext {
   send: (msg: RtmsMessage) => void;
   /** Rendered tone frames, shared by every stream of the simulator. */
   audioCache: Map<string, Buffer>;
+  /** Video and screen-share fixtures, shared by every stream of the simulator. */
+  pictures: PictureLibrary;
 }
 
 /** Tone frames kept for reuse: tones at integer frequencies repeat every second of samples. */
@@ -74,19 +76,20 @@ function toneFrame(
   return frame;
 }
 
-/** Frame counters of one connection (an H.264 stream restarts at its first access unit per connection). */
+/**
+ * Picture state of one connection. H.264 starts at an IDR (SPS and PPS in front) on every new
+ * connection and again whenever the shown participant changes, so a decoder can start there.
+ */
 export interface PumpState {
+  /** Video frames sent since the shown participant last changed. */
   videoFrames: number;
+  /** Screen-share frames sent since the sharer last changed. */
   shareFrames: number;
+  /** Who the last video frame showed; `undefined` before the first and after a frame slot with nobody. */
+  videoShown?: number | undefined;
+  /** Who the last screen-share frame showed, likewise. */
+  shareShown?: number | undefined;
 }
-
-const PNG_COLORS: readonly (readonly [number, number, number])[] = [
-  [220, 60, 60],
-  [60, 160, 80],
-  [60, 90, 220],
-  [220, 180, 40],
-  [160, 60, 200],
-];
 
 function channelsOf(params: AudioParams): 1 | 2 {
   return params.channel === AudioChannel.STEREO ? 2 : 1;
@@ -166,24 +169,22 @@ export function pumpAudio(
   return t;
 }
 
-function imageFrame(
-  codec: number,
-  userIndex: number,
-  frameNo: number,
-  size: readonly [number, number],
-): Buffer {
-  switch (codec) {
-    case Codec.PNG:
-      return pngFrame(size[0], size[1], [...(PNG_COLORS[userIndex % PNG_COLORS.length] ?? [128, 128, 128])]);
-    case Codec.H264: {
-      const { nal } = h264Stream();
-      return nal[frameNo % nal.length] ?? Buffer.alloc(0);
-    }
-    default:
-      return jpegFrame();
+/**
+ * Counts a frame slot and returns the frame's number since the shown participant changed (0 means: send
+ * the IDR). A slot with nobody shown resets the count, so whoever is shown next starts at an IDR.
+ */
+function nextPictureFrame(state: PumpState, kind: 'video' | 'deskshare', userId: number | undefined): number {
+  if (kind === 'video') {
+    if (userId !== state.videoShown) state.videoFrames = 0;
+    state.videoShown = userId;
+    return userId === undefined ? 0 : state.videoFrames++;
   }
+  if (userId !== state.shareShown) state.shareFrames = 0;
+  state.shareShown = userId;
+  return userId === undefined ? 0 : state.shareFrames++;
 }
 
+/** Video and screen share: one frame per `1000 / fps` ms while someone is shown, at the negotiated size. */
 function pumpPictures(
   ctx: PumpContext,
   kind: 'video' | 'deskshare',
@@ -210,9 +211,9 @@ function pumpPictures(
       userId = speaker && timeline.videoOn(speaker.userId, t) ? speaker.userId : timeline.videoUsersAt(t)[0];
     }
     const participant = userId === undefined ? undefined : timeline.participant(userId);
+    const frameNo = nextPictureFrame(state, kind, participant?.userId);
     if (participant) {
-      const frameNo = kind === 'video' ? state.videoFrames++ : state.shareFrames++;
-      const data = imageFrame(params.codec, participant.index, frameNo, [64, 36]);
+      const data = ctx.pictures.frame(params.codec, params.resolution, participant.index, frameNo);
       ctx.send({
         msg_type: kind === 'video' ? MessageType.MEDIA_DATA_VIDEO : MessageType.MEDIA_DATA_SHARE,
         content: {

@@ -90,6 +90,7 @@ export class SimStream {
       wav: host.wav,
       structuredChat: host.structuredChat,
       audioCache: host.audioCache,
+      pictures: host.pictures,
       counters: this.counters,
     });
     this.events = new ParticipantEvents({

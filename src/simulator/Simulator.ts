@@ -7,6 +7,7 @@ import { EventEmitter } from 'node:events';
 import { StopReason } from '../protocol/enums.js';
 import { RtmsError } from '../protocol/errors.js';
 import { PRODUCT_INFO, type Product, URL_VALIDATION_EVENT } from '../protocol/products.js';
+import { PictureLibrary } from './content/pictures.js';
 import { buildScenario } from './content/scenario.js';
 import { readWav, WavAudioSource } from './content/wavSource.js';
 import { checkFault, type Fault, parseFault } from './faults.js';
@@ -84,6 +85,7 @@ export class Simulator extends EventEmitter<SimulatorEvents> implements AsyncDis
   private constructor(
     options: SimulatorOptions,
     tls: { key: string; cert: string } | undefined,
+    pictures: PictureLibrary,
     wav?: WavAudioSource,
   ) {
     super();
@@ -112,14 +114,15 @@ export class Simulator extends EventEmitter<SimulatorEvents> implements AsyncDis
       announce: (notice) => this.emit('webhook', notice),
       log: (streamId, text) => this.log(streamId, text),
     });
-    this.host = this.streamHost(wav);
+    this.host = this.streamHost(wav, pictures);
   }
 
   /** Starts the servers (and the streams asked for in `options.streams`). */
   static async start(options: SimulatorOptions = {}): Promise<Simulator> {
     const tls = options.tls ? await generateCertificate(options.host ?? '127.0.0.1') : undefined;
     const wav = options.audioWav ? new WavAudioSource(await readWav(options.audioWav)) : undefined;
-    const sim = new Simulator(options, tls, wav);
+    const pictures = await PictureLibrary.load();
+    const sim = new Simulator(options, tls, pictures, wav);
     await sim.addNode(options.port ?? 0);
     sim.pump.start();
     if (options.webhookUrl) {
@@ -273,7 +276,7 @@ export class Simulator extends EventEmitter<SimulatorEvents> implements AsyncDis
   // -------------------------------------------------------------------------------------------------
   // Host
 
-  private streamHost(wav: WavAudioSource | undefined): StreamHost {
+  private streamHost(wav: WavAudioSource | undefined, pictures: PictureLibrary): StreamHost {
     const sim = this;
     const options = this.options;
     return {
@@ -284,6 +287,7 @@ export class Simulator extends EventEmitter<SimulatorEvents> implements AsyncDis
       structuredChat: options.structuredChat ?? false,
       wav,
       audioCache: new Map(),
+      pictures,
       credentialsFor(product) {
         const c = sim.credentials;
         return product === 'session'

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { crc32, inflateSync } from 'node:zlib';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Codec } from '../../src/protocol/enums.js';
 import { RtmsError } from '../../src/protocol/errors.js';
@@ -16,19 +16,20 @@ import {
   TONE_AMPLITUDE,
   toneHz,
 } from '../../src/simulator/content/audio.js';
-import { h264Stream, jpegFrame, pngFrame } from '../../src/simulator/content/images.js';
+import { jpegSize, nalTypes, pngSize } from '../../src/simulator/content/images.js';
+import {
+  H264_LOOP_FRAMES,
+  lookOf,
+  PICTURE_LOOKS,
+  PICTURE_SIZES,
+  PictureLibrary,
+  pictureSize,
+} from '../../src/simulator/content/pictures.js';
 import type { Scenario, ScenarioEvent } from '../../src/simulator/content/scenario.js';
 import { buildScenario, FIRST_USER_ID, speakersAt } from '../../src/simulator/content/scenario.js';
 import { parseWav, readWav, WavAudioSource } from '../../src/simulator/content/wavSource.js';
 
 const FFMPEG_AVAILABLE = spawnSync('ffmpeg', ['-version']).status === 0;
-
-/** Runs ffmpeg on `input`, returning stdout; only called when FFMPEG_AVAILABLE. */
-function ffmpeg(args: string[], input: Buffer): Buffer {
-  const run = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', ...args], { input });
-  if (run.status !== 0) throw new Error(`ffmpeg failed: ${run.stderr.toString()}`);
-  return run.stdout;
-}
 
 function samplesOf(pcm: Buffer): number[] {
   const out: number[] = [];
@@ -369,98 +370,98 @@ describe('WAV source', () => {
 });
 
 describe('images and video', () => {
-  it('jpegFrame is a baseline JPEG from SOI to EOI', () => {
-    const jpeg = jpegFrame();
-    expect(jpeg.subarray(0, 2).toString('hex')).toBe('ffd8');
-    expect(jpeg.subarray(-2).toString('hex')).toBe('ffd9');
-    expect(jpeg.includes(Buffer.from([0xff, 0xc0]))).toBe(true); // SOF0: baseline DCT
-    jpeg[0] = 0;
-    expect(jpegFrame()[0]).toBe(0xff); // callers get copies
+  let pictures: PictureLibrary;
+  beforeAll(async () => {
+    pictures = await PictureLibrary.load();
   });
 
-  it('pngFrame has the signature, IHDR dimensions, valid CRCs and the colour', () => {
-    const png = pngFrame(7, 5, [10, 200, 30]);
-    expect(png.subarray(0, 8).toString('hex')).toBe('89504e470d0a1a0a');
-    const chunks: { type: string; data: Buffer }[] = [];
-    let offset = 8;
-    while (offset < png.length) {
-      const length = png.readUInt32BE(offset);
-      const type = png.toString('latin1', offset + 4, offset + 8);
-      const data = png.subarray(offset + 8, offset + 8 + length);
-      expect(png.readUInt32BE(offset + 8 + length)).toBe(
-        crc32(png.subarray(offset + 4, offset + 8 + length)),
-      );
-      chunks.push({ type, data });
-      offset += 12 + length;
-    }
-    expect(chunks.map((c) => c.type)).toEqual(['IHDR', 'IDAT', 'IEND']);
-    const ihdr = chunks[0]!.data;
-    expect(ihdr.readUInt32BE(0)).toBe(7);
-    expect(ihdr.readUInt32BE(4)).toBe(5);
-    expect([...ihdr.subarray(8)]).toEqual([8, 2, 0, 0, 0]);
-    const raw = inflateSync(chunks[1]!.data);
-    expect(raw.length).toBe(5 * (1 + 7 * 3));
-    expect([...raw.subarray(0, 4)]).toEqual([0, 10, 200, 30]);
-
-    if (!FFMPEG_AVAILABLE) {
-      if (process.env.CI === 'true')
-        expect.fail('ffmpeg is not installed, and CI=true requires it: install ffmpeg');
-      console.warn('ffmpeg not found on PATH: skipping the ffmpeg decode check of pngFrame');
-      return;
-    }
-    const pixels = ffmpeg(
-      ['-f', 'png_pipe', '-i', 'pipe:0', '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'],
-      png,
-    );
-    expect(pixels.length).toBe(7 * 5 * 3);
-    expect(pixels.subarray(0, 3).toString('hex')).toBe('0ac81e');
-    expect(pixels.subarray(-3).toString('hex')).toBe('0ac81e');
-  });
-
-  it('pngFrame rejects bad sizes and colours', () => {
-    expect(() => pngFrame(0, 5, [0, 0, 0])).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS' }));
-    expect(() => pngFrame(5, 5, [0, 256, 0])).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS' }));
-  });
-
-  it('h264Stream is one access unit per frame, SPS/PPS/IDR first', () => {
-    const { nal, fps } = h264Stream();
-    expect(fps).toBe(10);
-    expect(nal.length).toBe(fps * 1);
-    const nalTypes = (unit: Buffer): number[] => {
-      const types: number[] = [];
-      for (let i = 0; i + 3 < unit.length; i++) {
-        if (unit[i] === 0 && unit[i + 1] === 0 && unit[i + 2] === 1) {
-          types.push(unit[i + 3]! & 0x1f);
-          i += 2;
-        }
+  it('has a JPEG and a PNG of every look at every resolution, at that size and over 1 KB', () => {
+    expect(PICTURE_SIZES).toEqual({ 1: [854, 480], 2: [1280, 720], 3: [1920, 1080], 4: [2560, 1440] });
+    for (const [resolution, size] of Object.entries(PICTURE_SIZES)) {
+      for (let index = 0; index < PICTURE_LOOKS.length; index++) {
+        const jpeg = pictures.frame(Codec.JPG, Number(resolution), index, 0);
+        expect(jpeg.subarray(0, 2).toString('hex')).toBe('ffd8');
+        expect(jpeg.subarray(-2).toString('hex')).toBe('ffd9');
+        expect(jpegSize(jpeg)).toEqual(size);
+        expect(jpeg.length).toBeGreaterThan(1_000);
+        const png = pictures.frame(Codec.PNG, Number(resolution), index, 0);
+        expect(pngSize(png)).toEqual(size);
+        expect(png.length).toBeGreaterThan(1_000);
       }
-      return types;
-    };
-    const first = nal[0]!;
-    expect(first.subarray(0, 4).toString('hex')).toBe('00000001');
-    const firstTypes = nalTypes(first);
-    expect(firstTypes).toEqual(expect.arrayContaining([7, 8, 5]));
-    expect(firstTypes.indexOf(7)).toBeLessThan(firstTypes.indexOf(5));
-    expect(firstTypes.indexOf(8)).toBeLessThan(firstTypes.indexOf(5));
-    for (const unit of nal.slice(1)) {
-      expect(
-        unit.subarray(0, 3).equals(Buffer.from([0, 0, 1])) ||
-          unit.subarray(0, 4).toString('hex') === '00000001',
-      ).toBe(true);
-      expect(nalTypes(unit)).toEqual([1]); // one P slice per later frame
     }
+    // Participants four apart share a look; neighbours do not.
+    expect(lookOf(4)).toBe(lookOf(0));
+    expect(pictures.frame(Codec.JPG, 3, 0, 0).equals(pictures.frame(Codec.JPG, 3, 1, 0))).toBe(false);
+    // One shared Buffer per fixture, not a copy per frame.
+    expect(pictures.frame(Codec.PNG, 2, 1, 0)).toBe(pictures.frame(Codec.PNG, 2, 1, 7));
+  });
 
+  it('reads sizes from SOF and IHDR and refuses other bytes', () => {
+    expect(jpegSize(Buffer.from('ffd8ffd9', 'hex'))).toBeUndefined();
+    expect(jpegSize(Buffer.from('not a jpeg'))).toBeUndefined();
+    expect(pngSize(Buffer.alloc(24))).toBeUndefined();
+    expect(() => pictureSize(5)).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS' }));
+  });
+
+  it('has H.264 loops that open with SPS, PPS and an IDR and go on with P-frames only', () => {
+    for (const resolution of Object.keys(PICTURE_SIZES).map(Number)) {
+      for (let index = 0; index < PICTURE_LOOKS.length; index++) {
+        const loop = pictures.h264Loop(resolution, index);
+        expect(loop.length).toBe(H264_LOOP_FRAMES);
+        const first = nalTypes(loop[0]!);
+        expect(first.slice(0, 2)).toEqual([7, 8]);
+        expect(first).toContain(5);
+        for (const unit of loop.slice(1)) expect(nalTypes(unit)).toEqual([1]);
+        expect(pictures.frame(Codec.H264, resolution, index, H264_LOOP_FRAMES)).toBe(loop[0]);
+      }
+    }
+  });
+
+  it('fails with CONFIG_INVALID when the fixtures are missing', async () => {
+    const empty = await mkdtemp(join(tmpdir(), 'rtmskit-pictures-'));
+    try {
+      await expect(PictureLibrary.load(pathToFileURL(`${empty}/`))).rejects.toMatchObject({
+        code: 'CONFIG_INVALID',
+      });
+    } finally {
+      await rm(empty, { recursive: true, force: true });
+    }
+  });
+
+  it('decodes every H.264 loop with FFmpeg, switching looks at each IDR, without an error', () => {
     if (!FFMPEG_AVAILABLE) {
       if (process.env.CI === 'true')
         expect.fail('ffmpeg is not installed, and CI=true requires it: install ffmpeg');
-      console.warn('ffmpeg not found on PATH: skipping the ffmpeg decode check of h264Stream');
+      console.warn('ffmpeg not found on PATH: skipping the ffmpeg decode check of the H.264 loops');
       return;
     }
-    const frames = ffmpeg(
-      ['-f', 'h264', '-i', 'pipe:0', '-f', 'rawvideo', '-pix_fmt', 'gray', 'pipe:1'],
-      Buffer.concat(nal),
-    );
-    expect(frames.length).toBe(64 * 36 * 10);
+    for (const [resolution, [width, height]] of Object.entries(PICTURE_SIZES)) {
+      const chain = Buffer.concat(
+        PICTURE_LOOKS.flatMap((_, index) => pictures.h264Loop(Number(resolution), index)),
+      );
+      const decode = spawnSync('ffmpeg', ['-v', 'error', '-f', 'h264', '-i', 'pipe:0', '-f', 'null', '-'], {
+        input: chain,
+      });
+      expect(decode.stderr.toString()).toBe('');
+      expect(decode.status).toBe(0);
+      const probe = spawnSync(
+        'ffprobe',
+        [
+          '-v',
+          'error',
+          '-f',
+          'h264',
+          '-count_frames',
+          '-show_entries',
+          'stream=width,height,nb_read_frames',
+          'pipe:0',
+        ],
+        { input: chain },
+      );
+      expect(probe.stderr.toString()).toBe('');
+      expect(probe.stdout.toString()).toContain(`width=${width}\nheight=${height}\n`);
+      expect(probe.stdout.toString()).toContain(`nb_read_frames=${H264_LOOP_FRAMES * PICTURE_LOOKS.length}`);
+    }
   });
 });
 

@@ -1,102 +1,81 @@
 /**
- * Video and screen-share payloads for the simulator: valid JPEG, PNG and H.264 that any decoder
- * accepts, small enough to send every frame.
+ * Reads the structure of the picture formats the simulator sends: the size of a JPEG or PNG, and an
+ * Annex-B H.264 stream cut into access units with the NAL unit types of each. Enough to check fixtures
+ * when they are loaded; not a decoder.
  *
  * @module
  */
 
-import { crc32, deflateSync } from 'node:zlib';
-import { RtmsError } from '../../protocol/errors.js';
-import { H264_64X36_10FPS_BASE64, H264_64X36_FPS, JPEG_16X16_BASE64 } from './fixtures.js';
+/** NAL unit types (ITU-T H.264 Table 7-1) the simulator tells apart. */
+export const NalType = {
+  SLICE: 1,
+  IDR: 5,
+  SEI: 6,
+  SPS: 7,
+  PPS: 8,
+  AUD: 9,
+} as const;
 
-/** NAL unit types (ITU-T H.264 Table 7-1) the splitter tells apart. */
-const NAL_AUD = 9;
-const NAL_SPS = 7;
-const NAL_PPS = 8;
-const NAL_SEI = 6;
-const NAL_SLICE = 1;
-const NAL_IDR = 5;
+/** Width and height in pixels. */
+export type PictureSize = readonly [width: number, height: number];
 
-// Decoded once: the fixtures never change, and the simulator asks for one per video frame.
-const JPEG_16X16 = Buffer.from(JPEG_16X16_BASE64, 'base64');
-const H264_ACCESS_UNITS = splitAccessUnits(Buffer.from(H264_64X36_10FPS_BASE64, 'base64'));
+const JPEG_SOI = 0xd8;
+const JPEG_EOI = 0xd9;
+/** Start-of-frame markers of the Huffman-coded processes (SOF0–SOF3, SOF5–SOF7); C4 and C8 are not frames. */
+const JPEG_SOF = new Set([0xc0, 0xc1, 0xc2, 0xc3, 0xc5, 0xc6, 0xc7]);
+/** Markers with no length field: TEM and RST0–RST7. */
+const JPEG_STANDALONE = new Set([0x01, 0xd0, 0xd1, 0xd2, 0xd3, 0xd4, 0xd5, 0xd6, 0xd7]);
 
-/** A 16×16 baseline JPEG (FF D8 … FF D9). Each call returns a fresh copy the caller may keep or change. */
-export function jpegFrame(): Buffer {
-  return Buffer.from(JPEG_16X16);
+/** The size in a JPEG's start-of-frame segment, or `undefined` if the bytes are not a JPEG with one. */
+export function jpegSize(jpeg: Buffer): PictureSize | undefined {
+  if (jpeg[0] !== 0xff || jpeg[1] !== JPEG_SOI) return undefined;
+  let at = 2;
+  while (at + 4 <= jpeg.length) {
+    if (jpeg[at] !== 0xff) return undefined;
+    const marker = jpeg[at + 1] ?? 0;
+    if (marker === 0xff) {
+      at++; // fill byte
+      continue;
+    }
+    if (marker === JPEG_EOI) return undefined;
+    if (JPEG_STANDALONE.has(marker)) {
+      at += 2;
+      continue;
+    }
+    const length = jpeg.readUInt16BE(at + 2);
+    if (JPEG_SOF.has(marker)) {
+      if (at + 9 > jpeg.length) return undefined;
+      // Segment: length (2), precision (1), height (2), width (2).
+      return [jpeg.readUInt16BE(at + 7), jpeg.readUInt16BE(at + 5)];
+    }
+    at += 2 + length;
+  }
+  return undefined;
 }
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-/** Largest side pngFrame draws: 4K UHD, beyond any RTMS resolution (QHD is 2560×1440). */
-const PNG_MAX_SIDE = 3840;
 
-/**
- * A PNG of one solid colour: 8-bit RGB, no interlace, built with `zlib` alone.
- *
- * @param rgb - Red, green, blue, each an integer 0–255.
- * @throws RtmsError `INVALID_OPTIONS` for a side outside 1–3840 or a colour outside 0–255.
- */
-export function pngFrame(width: number, height: number, rgb: readonly [number, number, number]): Buffer {
-  for (const side of [width, height]) {
-    if (!Number.isInteger(side) || side < 1 || side > PNG_MAX_SIDE) {
-      throw RtmsError.invalidOptions(
-        `PNG size ${width}×${height} is out of range`,
-        `use integer sides from 1 to ${PNG_MAX_SIDE}`,
-      );
-    }
-  }
-  if (!rgb.every((v) => Number.isInteger(v) && v >= 0 && v <= 255)) {
-    throw RtmsError.invalidOptions(`PNG colour [${rgb.join(', ')}] is invalid`, 'use integers from 0 to 255');
-  }
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(width, 0);
-  header.writeUInt32BE(height, 4);
-  header[8] = 8; // bit depth
-  header[9] = 2; // colour type: truecolour RGB
-  // Bytes 10–12 stay 0: deflate compression, adaptive filtering, no interlace.
-  const rowBytes = 1 + width * 3;
-  const raw = Buffer.alloc(rowBytes * height);
-  for (let y = 0; y < height; y++) {
-    // The leading 0 of each row is filter type None.
-    for (let x = 0; x < width; x++) raw.set(rgb, y * rowBytes + 1 + x * 3);
-  }
-  return Buffer.concat([
-    PNG_SIGNATURE,
-    pngChunk('IHDR', header),
-    pngChunk('IDAT', deflateSync(raw)),
-    pngChunk('IEND', Buffer.alloc(0)),
-  ]);
+/** The size in a PNG's IHDR chunk (which must come first), or `undefined` if the bytes are not a PNG. */
+export function pngSize(png: Buffer): PictureSize | undefined {
+  // Signature (8), IHDR length (4), "IHDR" (4), width (4), height (4).
+  if (png.length < 24 || !png.subarray(0, 8).equals(PNG_SIGNATURE)) return undefined;
+  if (png.toString('latin1', 12, 16) !== 'IHDR') return undefined;
+  return [png.readUInt32BE(16), png.readUInt32BE(20)];
 }
 
-/** length, type, data, CRC-32 of type and data. */
-function pngChunk(type: string, data: Buffer): Buffer {
-  const chunk = Buffer.alloc(12 + data.length);
-  chunk.writeUInt32BE(data.length, 0);
-  chunk.write(type, 4, 'latin1');
-  data.copy(chunk, 8);
-  chunk.writeUInt32BE(crc32(chunk.subarray(4, 8 + data.length)), 8 + data.length);
-  return chunk;
-}
-
-/** An H.264 stream cut into frames. */
-export interface H264Stream {
-  /** One Annex-B access unit per frame, start codes included; SPS, PPS and SEI ride with the first IDR. */
-  nal: Buffer[];
-  /** Frames per second the stream was encoded at. */
-  fps: number;
+/** The NAL unit types of an Annex-B buffer, in order. */
+export function nalTypes(stream: Buffer): number[] {
+  const types: number[] = [];
+  for (const { payloadAt } of annexBStarts(stream)) {
+    const header = stream[payloadAt];
+    if (header !== undefined) types.push(header & 0x1f);
+  }
+  return types;
 }
 
 /**
- * One second of 64×36 H.264 Constrained Baseline at 10 fps, one access unit per element, so the
- * simulator can send one frame per message and loop it (the first frame is an IDR with SPS and PPS).
- * Each call returns fresh copies.
- */
-export function h264Stream(): H264Stream {
-  return { nal: H264_ACCESS_UNITS.map((unit) => Buffer.from(unit)), fps: H264_64X36_FPS };
-}
-
-/**
- * Splits an Annex-B H.264 stream into access units (frames), each keeping its start codes.
+ * Splits an Annex-B H.264 stream into access units (frames), each keeping its start codes. The units are
+ * views into `stream`, not copies.
  *
  * @remarks A unit ends where an AUD, SPS, PPS or SEI follows a picture, or where a slice with
  * `first_mb_in_slice` 0 begins (ITU-T H.264 §7.4.1.2.3); enough for single-slice-group streams such as
@@ -111,11 +90,15 @@ export function splitAccessUnits(stream: Buffer): Buffer[] {
     const header = stream[payloadAt];
     if (header === undefined) continue;
     const type = header & 0x1f;
-    const isSlice = type === NAL_SLICE || type === NAL_IDR;
+    const isSlice = type === NalType.SLICE || type === NalType.IDR;
     // first_mb_in_slice is ue(v) coded first after the header; a leading 1 bit means 0.
     const firstSlice = isSlice && ((stream[payloadAt + 1] ?? 0) & 0x80) !== 0;
     const startsUnit =
-      type === NAL_AUD || type === NAL_SPS || type === NAL_PPS || type === NAL_SEI || firstSlice;
+      type === NalType.AUD ||
+      type === NalType.SPS ||
+      type === NalType.PPS ||
+      type === NalType.SEI ||
+      firstSlice;
     if (hasPicture && startsUnit) {
       units.push(stream.subarray(unitStart, codeAt));
       unitStart = codeAt;

@@ -1,5 +1,6 @@
 /** What a stream needs from the simulator that owns it, and what it is started with. */
 import type { Product } from '../../protocol/products.js';
+import type { PictureLibrary } from '../content/pictures.js';
 import type { WavAudioSource } from '../content/wavSource.js';
 import type { ScheduledFault } from '../faults.js';
 import type { Timing } from '../options.js';
@@ -17,6 +18,8 @@ export interface StreamHost extends HandshakeRules {
   wav: WavAudioSource | undefined;
   /** Tone frames shared by every stream. */
   audioCache: Map<string, Buffer>;
+  /** Video and screen-share fixtures shared by every stream. */
+  pictures: PictureLibrary;
   /** `media_server.server_urls` for the stream. */
   mediaServerUrls(stream: SimStream): Record<string, string>;
   webhook(stream: SimStream, kind: LifecycleWebhook): void;

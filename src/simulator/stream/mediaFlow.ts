@@ -3,6 +3,7 @@ import type { MediaKind } from '../../protocol/enums.js';
 import type { RtmsMessage } from '../../protocol/messages.js';
 import type { Product } from '../../protocol/products.js';
 import { AUDIO_BUFFER_MS } from '../../protocol/timing.js';
+import type { PictureLibrary } from '../content/pictures.js';
 import type { WavAudioSource } from '../content/wavSource.js';
 import { type PumpContext, pumpKind } from '../MediaPump.js';
 import { BACKPRESSURE_BYTES } from '../SimSocket.js';
@@ -23,6 +24,8 @@ export interface MediaFlowInit {
   structuredChat: boolean;
   /** Tone frames shared by every stream. */
   audioCache: Map<string, Buffer>;
+  /** Video and screen-share fixtures shared by every stream. */
+  pictures: PictureLibrary;
   counters: StreamCounters;
 }
 
@@ -54,6 +57,7 @@ export class MediaFlow {
       videoSubscription: undefined,
       send: (msg) => this.sendFrame(msg),
       audioCache: init.audioCache,
+      pictures: init.pictures,
     };
   }
 
