@@ -92,6 +92,11 @@ describe('the packed tarball', () => {
     for (const path of ['README.md', 'LICENSE', 'docs/client.md', 'docs/service.md', 'docs/simulator.md']) {
       expect(files, path).toContain(path);
     }
+    // The simulator's picture fixtures: a JPEG, a PNG and an H.264 loop per look and resolution.
+    const pictures = files.filter((f) => f.startsWith('assets/simulator/pictures/'));
+    for (const ext of ['jpg', 'png', 'h264']) {
+      expect(pictures.filter((f) => f.endsWith(`.${ext}`)).length, ext).toBe(16);
+    }
     // Every document the README links to is in the package.
     expect(files.filter((f) => /^(test|bench|scripts)\//.test(f))).toEqual([]);
     expect(files.filter((f) => /\.test\.|vitest/.test(f))).toEqual([]);
@@ -172,6 +177,23 @@ describe('the packed tarball', () => {
       `require('rtmskit'): ${load.ms.toFixed(1)} ms, ${load.cjsModules} CommonJS modules, ${load.exports} exports`,
     );
   });
+
+  it.each(['require', 'import'])(
+    'starts a simulated stream with video and receives frames at the negotiated size (%s)',
+    async (mode) => {
+      const out = JSON.parse(await node(consumer, ['videoFrame.cjs', mode])) as {
+        mode: string;
+        jpeg: { size: [number, number]; bytes: number };
+        h264: number[];
+      };
+      expect(out.mode).toBe(mode);
+      expect(out.jpeg.size).toEqual([1920, 1080]);
+      expect(out.jpeg.bytes).toBeGreaterThan(1_000);
+      // The first H.264 frame of a connection: SPS, PPS, then the IDR slice.
+      expect(out.h264).toEqual([7, 8, 5]);
+    },
+    STEP_TIMEOUT_MS,
+  );
 
   it('installs the rtmskit command', async () => {
     const { stdout } = await run(join(consumer.dir, 'node_modules', '.bin', 'rtmskit'), ['--help'], {
