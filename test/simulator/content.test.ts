@@ -401,6 +401,9 @@ describe('images and video', () => {
     expect(jpegSize(Buffer.from('not a jpeg'))).toBeUndefined();
     expect(pngSize(Buffer.alloc(24))).toBeUndefined();
     expect(() => pictureSize(5)).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS' }));
+    expect(() => pictures.frame(Codec.JPG, 0, 0, 0)).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTIONS' }),
+    );
   });
 
   it('has H.264 loops that open with SPS, PPS and an IDR and go on with P-frames only', () => {

@@ -49,10 +49,15 @@ interface PictureSet {
   h264: readonly Buffer[];
 }
 
+/** Index into {@link PICTURE_LOOKS} of the look a participant is shown with. */
+function lookIndexOf(participantIndex: number): number {
+  const count = PICTURE_LOOKS.length;
+  return ((participantIndex % count) + count) % count;
+}
+
 /** The look a participant is shown with. */
 export function lookOf(participantIndex: number): PictureLook {
-  const looks = PICTURE_LOOKS;
-  return looks[((participantIndex % looks.length) + looks.length) % looks.length] ?? looks[0];
+  return PICTURE_LOOKS[lookIndexOf(participantIndex)] ?? PICTURE_LOOKS[0];
 }
 
 /** The pixel size of a resolution the handshake confirmed. */
@@ -117,9 +122,10 @@ function checkLoop(name: string, units: readonly Buffer[]): void {
 
 /** Every picture fixture, loaded and checked. Build one with {@link PictureLibrary.load}. */
 export class PictureLibrary {
-  readonly #sets: ReadonlyMap<string, PictureSet>;
+  /** By resolution, then by look index: no key is built per frame. */
+  readonly #sets: ReadonlyMap<number, readonly PictureSet[]>;
 
-  private constructor(sets: ReadonlyMap<string, PictureSet>) {
+  private constructor(sets: ReadonlyMap<number, readonly PictureSet[]>) {
     this.#sets = sets;
   }
 
@@ -130,11 +136,13 @@ export class PictureLibrary {
    * or an H.264 loop does not open with SPS, PPS and an IDR.
    */
   static async load(dir: URL = PICTURE_DIR): Promise<PictureLibrary> {
-    const sets = new Map<string, PictureSet>();
+    const sets = new Map<number, PictureSet[]>();
     const jobs: Promise<void>[] = [];
-    for (const look of PICTURE_LOOKS) {
-      for (const resolution of RESOLUTIONS) {
-        const size = pictureSize(resolution);
+    for (const resolution of RESOLUTIONS) {
+      const size = pictureSize(resolution);
+      const byLook: PictureSet[] = [];
+      sets.set(resolution, byLook);
+      PICTURE_LOOKS.forEach((look, lookIndex) => {
         jobs.push(
           (async () => {
             const names = {
@@ -151,21 +159,20 @@ export class PictureLibrary {
             checkStill(names.png, pngSize(png), size);
             const h264 = splitAccessUnits(stream);
             checkLoop(names.h264, h264);
-            sets.set(`${look}|${resolution}`, { jpeg, png, h264 });
+            byLook[lookIndex] = { jpeg, png, h264 };
           })(),
         );
-      }
+      });
     }
     await Promise.all(jobs);
     return new PictureLibrary(sets);
   }
 
   #set(resolution: number, participantIndex: number): PictureSet {
-    const size = pictureSize(resolution);
-    const look = lookOf(participantIndex);
-    const set = this.#sets.get(`${look}|${resolution}`);
-    if (!set) throw broken(fixtureName(look, size, 'jpg'), 'was not loaded');
-    return set;
+    const set = this.#sets.get(resolution)?.[lookIndexOf(participantIndex)];
+    if (set) return set;
+    const size = pictureSize(resolution); // throws for a resolution outside 1–4
+    throw broken(fixtureName(lookOf(participantIndex), size, 'jpg'), 'was not loaded');
   }
 
   /**
