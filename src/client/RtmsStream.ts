@@ -99,7 +99,7 @@ export class RtmsStream extends EventEmitter<StreamEvents> implements AsyncDispo
     this.listening = trackListeners(this as unknown as EventEmitter);
     const slotsOf = () => this.conn.slots;
     this.signalingHost = {
-      contactCenter: this.options.product === 'contact_center',
+      product: this.options.product,
       get slots() {
         return slotsOf();
       },

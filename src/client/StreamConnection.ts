@@ -135,7 +135,12 @@ export class StreamConnection {
     if (this.options.events.length > 0) {
       socket.send({
         msg_type: MessageType.EVENT_SUBSCRIPTION,
-        events: this.options.events.map((event_type) => ({ event_type, subscribe: true })),
+        // Zoom Phone names its events by V2 `event_code` only; every other product by `event_type`.
+        events: this.options.events.map((number) =>
+          this.options.product === 'phone'
+            ? { event_code: number, subscribe: true }
+            : { event_type: number, subscribe: true },
+        ),
       });
     }
     this.slots = this.planSlots();

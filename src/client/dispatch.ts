@@ -1,35 +1,29 @@
 /**
- * Turns decoded server messages into the stream's typed events: media frames (with duplicate
- * suppression across reconnects) and EVENT_UPDATEs.
+ * Turns decoded media-socket messages into the stream's typed events: media frames (with duplicate
+ * suppression across reconnects) and audio metadata. EVENT_UPDATEs are turned into events in
+ * `eventDispatch.ts`, re-exported here.
  */
 
 import { PROTOCOL_DEFAULT_PARAMS } from '../protocol/defaults.js';
 import {
   AudioChannel,
   Codec,
-  EventType,
   type MediaKind,
   MessageType,
   SampleRate,
   sampleRateHz,
 } from '../protocol/enums.js';
-import type {
-  AudioParams,
-  EventPayload,
-  MediaParams,
-  Participant,
-  ServerMessage,
-} from '../protocol/messages.js';
-import type { ParticipantInfo, StreamEvents } from './events.js';
+import type { AudioParams, MediaParams, ServerMessage } from '../protocol/messages.js';
+import type { Emit } from './eventDispatch.js';
+import { interpreterEventOf } from './eventReaders.js';
+
+export { dispatchEvent, TYPED_EVENT_TYPES } from './eventDispatch.js';
 
 /**
  * How many recent transcript and chat keys are remembered to drop redelivered ones: Zoom buffers at most
  * 60 s across a reconnect, a few dozen utterances. Kept small: 1,000 streams hold these for hours.
  */
 const RECENT_TEXT_KEYS = 256;
-
-/** Emits one event with its one payload (every stream event has exactly one). */
-type Emit = <K extends keyof StreamEvents>(name: K, payload: StreamEvents[K][0]) => void;
 
 /** Format of one media socket's audio, from the confirmed handshake params. */
 export interface AudioFormat {
@@ -195,70 +189,17 @@ export function dispatchMedia(
       });
       return true;
     }
+    case MessageType.META_DATA_AUDIO:
+      dispatchMetadata(msg, emit);
+      return true;
     default:
       return false;
   }
 }
 
-function participantsOf(event: EventPayload): ParticipantInfo[] {
-  const list: Participant[] =
-    event.participants ??
-    (event.user_id === undefined
-      ? []
-      : [{ user_id: event.user_id, ...(event.user_name ? { user_name: event.user_name } : {}) }]);
-  return list.map((p) => ({ userId: p.user_id, userName: p.user_name }));
-}
-
-/** EVENT_UPDATE types {@link dispatchEvent} also emits as a typed event (outside Contact Center). */
-export const TYPED_EVENT_TYPES: ReadonlySet<number> = new Set([
-  EventType.FIRST_PACKET_TIMESTAMP,
-  EventType.ACTIVE_SPEAKER_CHANGE,
-  EventType.PARTICIPANT_JOIN,
-  EventType.PARTICIPANT_LEAVE,
-  EventType.SHARING_START,
-  EventType.SHARING_STOP,
-  EventType.PARTICIPANT_VIDEO_ON,
-  EventType.PARTICIPANT_VIDEO_OFF,
-]);
-
-/**
- * Emits the typed event of an EVENT_UPDATE (and the raw `event` for every one, `typed` when its type is
- * in {@link TYPED_EVENT_TYPES} outside Contact Center).
- */
-export function dispatchEvent(event: EventPayload, zcc: boolean, emit: Emit): void {
-  const typed = !zcc && TYPED_EVENT_TYPES.has(event.event_type);
-  emit('event', { eventType: event.event_type, event, typed });
-  if (!typed) return;
-  const timestamp = event.timestamp ?? event.event_ts;
-  switch (event.event_type) {
-    case EventType.FIRST_PACKET_TIMESTAMP:
-      if (timestamp !== undefined) emit('firstPacket', { timestamp });
-      return;
-    case EventType.ACTIVE_SPEAKER_CHANGE:
-      if (event.user_id !== undefined)
-        emit('activeSpeaker', { userId: event.user_id, userName: event.user_name, timestamp });
-      return;
-    case EventType.PARTICIPANT_JOIN:
-      emit('participantJoin', { participants: participantsOf(event), timestamp });
-      return;
-    case EventType.PARTICIPANT_LEAVE:
-      emit('participantLeave', { participants: participantsOf(event), timestamp });
-      return;
-    case EventType.SHARING_START:
-      emit('sharingStart', { userId: event.user_id, userName: event.user_name, timestamp });
-      return;
-    case EventType.SHARING_STOP:
-      emit('sharingStop', { timestamp });
-      return;
-    case EventType.PARTICIPANT_VIDEO_ON:
-    case EventType.PARTICIPANT_VIDEO_OFF:
-      emit('participantVideo', {
-        participants: participantsOf(event),
-        timestamp,
-        on: event.event_type === EventType.PARTICIPANT_VIDEO_ON,
-      });
-      return;
-    default:
-      return;
-  }
+/** Audio metadata: the `interpreter` event when it carries the AI interpreter, else nothing. */
+export function dispatchMetadata(msg: ServerMessage, emit: Emit): void {
+  if (msg.msg_type !== MessageType.META_DATA_AUDIO) return;
+  const interpreter = interpreterEventOf(msg.content);
+  if (interpreter) emit('interpreter', interpreter);
 }

@@ -4,6 +4,20 @@
 import type { MediaKind, SessionState, StreamState } from '../protocol/enums.js';
 import type { RtmsError } from '../protocol/errors.js';
 import type { StructuredChat, UserId } from '../protocol/messages.js';
+import type {
+  CallEvent,
+  CallPartyEvent,
+  CallTransferEvent,
+  ChatGroupDeleteEvent,
+  ChatGroupEvent,
+  InterpreterEvent,
+  IvrDtmfEvent,
+  IvrFlowEvent,
+  IvrInputEvent,
+  IvrPromptEvent,
+} from './productEvents.js';
+
+export type * from './productEvents.js';
 
 export interface AudioFrame {
   /** Raw codec bytes (L16: little-endian signed 16-bit). */
@@ -93,16 +107,19 @@ export interface StreamStateEvent {
   timestamp: number | undefined;
 }
 
-/** Any EVENT_UPDATE, as received (including Contact Center voice events and chat-group events). */
+/** Any EVENT_UPDATE, as received (Contact Center voice events, Zoom Phone call events, chat groups…). */
 export interface RawEvent {
+  /** The event's `event_type`, or its `event_code` when Zoom sent only that (V2, Zoom Phone). */
   eventType: number;
+  /** The V2 `event_code`, when Zoom sent one. */
+  eventCode?: number;
   event: Readonly<Record<string, unknown>>;
   /**
    * True when the stream also emits this EVENT_UPDATE as a typed event (`participantJoin`,
-   * `activeSpeaker`, `firstPacket`…), so that a consumer of raw events can skip it and record nothing
-   * twice. Set by event type, outside Contact Center (whose events are only raw): a typed event that
-   * lacks the field it needs (a first packet without a timestamp, an active speaker without a user id)
-   * is dropped, yet its raw event is still `typed`.
+   * `activeSpeaker`, `ivrFlowEnter`, `callHold`…), so that a consumer of raw events can skip it and
+   * record nothing twice. Set by the event's number and the product: Contact Center voice events other
+   * than IVR (30–34) are only raw. A typed event that lacks the field it needs (a first packet without a
+   * timestamp, an active speaker without a user id) is dropped, yet its raw event is still `typed`.
    */
   typed: boolean;
 }
@@ -185,6 +202,27 @@ export interface StreamEvents {
   sharingStop: [event: { timestamp: number | undefined }];
   participantVideo: [event: ParticipantVideoEvent];
   firstPacket: [event: FirstPacketEvent];
+  /** Meetings: a private chat group was created, with its first members. */
+  chatGroupCreate: [event: ChatGroupEvent];
+  chatGroupDelete: [event: ChatGroupDeleteEvent];
+  chatGroupMembersAdd: [event: ChatGroupEvent];
+  chatGroupMembersDelete: [event: ChatGroupEvent];
+  /** A member's in-meeting status changed (`members[].status`, ChatGroupMemberStatus). */
+  chatGroupMemberStatus: [event: ChatGroupEvent];
+  /** Contact Center IVR (events 30–34). */
+  ivrFlowEnter: [event: IvrFlowEvent];
+  ivrFlowExit: [event: IvrFlowEvent];
+  ivrDtmf: [event: IvrDtmfEvent];
+  ivrPrompt: [event: IvrPromptEvent];
+  ivrInput: [event: IvrInputEvent];
+  /** Zoom Phone call events (V2 `event_code`). */
+  callAnswered: [event: CallPartyEvent];
+  callEnded: [event: CallPartyEvent];
+  callHold: [event: CallEvent];
+  callResume: [event: CallEvent];
+  callTransfer: [event: CallTransferEvent];
+  /** The AI interpreter's state, from audio metadata (msg 23). */
+  interpreter: [event: InterpreterEvent];
   /** Every EVENT_UPDATE, including the ones with a typed event of their own. */
   event: [event: RawEvent];
   sessionState: [event: SessionStateEvent];

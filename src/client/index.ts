@@ -1,3 +1,4 @@
+export { voiceParticipantOf } from './eventReaders.js';
 export * from './events.js';
 export { DEFAULT_MAX_CONCURRENT_HANDSHAKES, type HandshakeGate } from './handshakeGate.js';
 export {
@@ -6,6 +7,7 @@ export {
   type Credentials,
   DEAD_SOCKET_MS,
   DEFAULT_EVENTS,
+  defaultEventsFor,
   HANDSHAKE_TIMEOUT_MS,
   MEDIA_WINDOW_MS,
   type RtmsStreamOptions,

@@ -3,7 +3,14 @@
  * before anything is sent.
  */
 
-import { AudioChannel, Codec, EventType, MEDIA_KINDS, type MediaKind } from '../protocol/enums.js';
+import {
+  AudioChannel,
+  Codec,
+  EventType,
+  MEDIA_KINDS,
+  type MediaKind,
+  ZccVoiceEventType,
+} from '../protocol/enums.js';
 import { RtmsError } from '../protocol/errors.js';
 import {
   AUDIO_CHANNELS,
@@ -28,7 +35,7 @@ import {
   MEDIA_RECONNECT_WINDOW_MS,
   SIGNALING_RECONNECT_WINDOW_MS,
 } from '../protocol/timing.js';
-import { TYPED_EVENT_TYPES } from './dispatch.js';
+import { TYPED_PHONE_EVENT_CODES } from './eventDispatch.js';
 import type { HandshakeGate } from './handshakeGate.js';
 import { defaultReconnectPolicy, type ReconnectPolicy } from './reconnectPolicy.js';
 
@@ -79,7 +86,11 @@ export interface RtmsStreamOptions {
   handshakeIdKey?: 'product' | 'meeting_uuid';
   /** Deliver audio buffered before the connection (Zoom's default). */
   bufferData?: boolean;
-  /** Events to subscribe to. Default: active speaker, join, leave, sharing start/stop, video on/off. */
+  /**
+   * Event numbers to subscribe to. Default ({@link defaultEventsFor}): active speaker, join, leave,
+   * sharing start/stop, video on/off, and chat groups with chat media; for Contact Center every voice
+   * event (8–34); for Zoom Phone every call event code.
+   */
   events?: readonly number[];
   /** Host patterns server URLs must match (`*.zoom.us` matches subdomains). Default `['*.zoom.us']`. */
   allowedHosts?: readonly string[];
@@ -114,12 +125,43 @@ export interface ResolvedStreamOptions {
 }
 
 /**
- * Events subscribed to by default: every one the stream turns into a typed event. The first-packet
- * timestamp is not subscribed to; Zoom sends it anyway.
+ * Meeting events subscribed to by default: every one the stream turns into a typed event, but the
+ * first-packet timestamp (Zoom sends it anyway) and the chat-group events (only with chat, below).
  */
-export const DEFAULT_EVENTS: readonly number[] = [...TYPED_EVENT_TYPES].filter(
-  (type) => type !== EventType.FIRST_PACKET_TIMESTAMP,
+export const DEFAULT_EVENTS: readonly number[] = [
+  EventType.ACTIVE_SPEAKER_CHANGE,
+  EventType.PARTICIPANT_JOIN,
+  EventType.PARTICIPANT_LEAVE,
+  EventType.SHARING_START,
+  EventType.SHARING_STOP,
+  EventType.PARTICIPANT_VIDEO_ON,
+  EventType.PARTICIPANT_VIDEO_OFF,
+];
+
+/** Chat-group events, subscribed to with chat media, as Zoom's own RTMSManager does. */
+const CHAT_GROUP_EVENTS: readonly number[] = [
+  EventType.CHAT_GROUP_CREATE,
+  EventType.CHAT_GROUP_DELETE,
+  EventType.CHAT_GROUP_MEMBERS_ADD,
+  EventType.CHAT_GROUP_MEMBERS_DELETE,
+  EventType.CHAT_GROUP_MEMBER_STATUS_UPDATE,
+];
+
+/** Every Contact Center voice event, 8–34: the IVR ones are typed, the others raw. */
+const ZCC_EVENTS: readonly number[] = Object.values(ZccVoiceEventType).filter(
+  (v): v is ZccVoiceEventType => typeof v === 'number' && v !== ZccVoiceEventType.UNDEFINED,
 );
+
+/**
+ * The events a stream subscribes to when its options name none: meetings' typed events (with chat
+ * groups when chat is received), every Contact Center voice event, or every Zoom Phone call event.
+ */
+export function defaultEventsFor(product: Product, kinds: readonly MediaKind[]): readonly number[] {
+  if (product === 'contact_center') return ZCC_EVENTS;
+  if (product === 'phone')
+    return [...TYPED_PHONE_EVENT_CODES].filter((code) => code !== EventType.FIRST_PACKET_TIMESTAMP);
+  return kinds.includes('chat') ? [...DEFAULT_EVENTS, ...CHAT_GROUP_EVENTS] : DEFAULT_EVENTS;
+}
 
 /** The protocol's defaults, as Zoom fills them in. */
 
@@ -228,7 +270,7 @@ export function resolveStreamOptions(options: RtmsStreamOptions): ResolvedStream
     instanceKey:
       options.handshakeIdKey === 'meeting_uuid' ? 'meeting_uuid' : PRODUCT_INFO[options.product].instanceKey,
     bufferData: options.bufferData ?? true,
-    events: options.events ?? DEFAULT_EVENTS,
+    events: options.events ?? defaultEventsFor(options.product, kinds),
     allowedHosts: options.allowedHosts ?? ['*.zoom.us'],
     allowLoopback: options.allowLoopback ?? false,
     ca: options.ca,

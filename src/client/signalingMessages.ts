@@ -1,6 +1,7 @@
 /**
  * What the stream does with each signaling message: typed events, and the recovery the recovery table
  * asks for (event 7 and stream-state interruptions reconnect media or everything; TERMINATED ends it).
+ * Event numbers are read by product: Zoom Phone names its events by V2 `event_code`.
  */
 import {
   EventType,
@@ -10,9 +11,11 @@ import {
   StopReason,
   StreamState,
 } from '../protocol/enums.js';
+import { eventNumberOf } from '../protocol/eventPayloads.js';
 import type { ServerMessage } from '../protocol/messages.js';
+import type { Product } from '../protocol/products.js';
 import { recoveryForStopReason } from '../protocol/recovery.js';
-import { dispatchEvent } from './dispatch.js';
+import { dispatchEvent, dispatchMetadata } from './dispatch.js';
 import type { StreamEvents } from './events.js';
 import type { RecoveryCause } from './handshake.js';
 import type { MediaSlot } from './StreamConnection.js';
@@ -31,7 +34,8 @@ export interface SessionFacts {
 
 /** What a signaling message may ask of its stream. */
 export interface SignalingHost {
-  readonly contactCenter: boolean;
+  /** Which table the stream's event numbers are read by. */
+  readonly product: Product;
   readonly slots: readonly MediaSlot[];
   readonly session: SessionFacts;
   emit<K extends keyof StreamEvents>(name: K, payload: StreamEvents[K][0]): void;
@@ -44,7 +48,8 @@ export function onSignalingMessage(host: SignalingHost, msg: ServerMessage): voi
   switch (msg.msg_type) {
     case MessageType.EVENT_UPDATE: {
       const event = msg.event;
-      if (event.event_type === EventType.MEDIA_CONNECTION_INTERRUPTED) {
+      const number = eventNumberOf(event, host.product === 'phone');
+      if (number === EventType.MEDIA_CONNECTION_INTERRUPTED) {
         host.session.lastEvent7At = performance.now();
         const mask = typeof event.media_type === 'number' ? event.media_type : 0;
         for (const slot of host.slots) {
@@ -56,9 +61,12 @@ export function onSignalingMessage(host: SignalingHost, msg: ServerMessage): voi
           }
         }
       }
-      dispatchEvent(event, host.contactCenter, (name, payload) => host.emit(name, payload));
+      dispatchEvent(event, host.product, (name, payload) => host.emit(name, payload));
       return;
     }
+    case MessageType.META_DATA_AUDIO:
+      dispatchMetadata(msg, (name, payload) => host.emit(name, payload));
+      return;
     case MessageType.STREAM_STATE_UPDATE: {
       const reason = msg.reason ?? msg.stop_reason;
       host.emit('streamState', { state: msg.state, reason, timestamp: msg.timestamp });

@@ -79,6 +79,22 @@ const LOGGED_EVENTS = [
   'sharingStop',
   'participantVideo',
   'firstPacket',
+  'chatGroupCreate',
+  'chatGroupDelete',
+  'chatGroupMembersAdd',
+  'chatGroupMembersDelete',
+  'chatGroupMemberStatus',
+  'ivrFlowEnter',
+  'ivrFlowExit',
+  'ivrDtmf',
+  'ivrPrompt',
+  'ivrInput',
+  'callAnswered',
+  'callEnded',
+  'callHold',
+  'callResume',
+  'callTransfer',
+  'interpreter',
   'sessionState',
   'streamState',
   'stateChange',
@@ -97,7 +113,8 @@ function addDrops(into: Record<DropSink, number>, from: Record<DropSink, number>
 /**
  * Records every stream of `manager` under `<dataDir>/recordings/`. Frames are routed by
  * `ref.streamId`; the raw `event` is logged only for EVENT_UPDATEs that have no typed event of their own
- * (`typed` false: Contact Center events, chat groups, media interruptions), so nothing is logged twice.
+ * (`typed` false: Contact Center voice events outside IVR, media interruptions, unknown numbers), so
+ * nothing is logged twice.
  *
  * @remarks Listeners only hand data to bounded queues: the manager's event loop never waits for disk.
  */

@@ -58,8 +58,10 @@ export enum EventType {
 }
 
 /**
- * RTMS_ZCC_VOICE_EVENT_TYPE: Contact Center voice events. They reuse `event_type` numbers 8–29 with a
- * meaning of their own, so an event type is read by product.
+ * RTMS_ZCC_VOICE_EVENT_TYPE: Contact Center voice events. They reuse `event_type` numbers 8–34 with a
+ * meaning of their own, so an event type is read by product. 30–34 are the IVR streaming events: Zoom's
+ * IVR page names flow enter, flow exit, Send Media (a prompt played) and Collect Input (DTMF digits); the
+ * numbers' order follows Zoom's list and the last two names are this project's reading of it.
  */
 export enum ZccVoiceEventType {
   UNDEFINED = 0,
@@ -85,6 +87,43 @@ export enum ZccVoiceEventType {
   CONFERENCE_PARTICIPANT_REJECTED = 27,
   CONFERENCE_PARTICIPANT_TIMEOUT = 28,
   CONFERENCE_PARTICIPANT_LEFT = 29,
+  /** The call entered an IVR flow (or a subflow). */
+  FLOW_ENTER = 30,
+  /** The call left an IVR flow, to an agent's queue or to another flow. */
+  FLOW_EXIT = 31,
+  /** The caller pressed one DTMF key. */
+  DTMF_INPUT = 32,
+  /** A Send Media widget played a prompt to the caller. */
+  SEND_MEDIA = 33,
+  /** A Collect Input widget finished collecting the caller's digits. */
+  COLLECT_INPUT = 34,
+}
+
+/**
+ * Zoom Phone call events, sent as V2 `event_code` (Zoom Phone sends no `event_type`). Zoom has not
+ * published the code table; these are the numbers of Zoom's SDK constants documented "for phone calls"
+ * (`EVENT_CONSUMER_ANSWERED` … `EVENT_USER_UNHOLD`, 8–13), with transfers at their place in the same
+ * voice table (18–23). The universal events keep their RTMS_EVENT_TYPE numbers as codes (1, 7).
+ */
+export enum PhoneCallEventCode {
+  /** The far end (the other party, outside the Zoom Phone user's account) answered. */
+  CONSUMER_ANSWERED = 8,
+  /** The far end hung up. */
+  CONSUMER_END = 9,
+  /** The Zoom Phone user answered. */
+  USER_ANSWERED = 10,
+  /** The Zoom Phone user hung up. */
+  USER_END = 11,
+  /** The Zoom Phone user put the call on hold. */
+  USER_HOLD = 12,
+  /** The Zoom Phone user resumed the call. */
+  USER_UNHOLD = 13,
+  TRANSFER_INITIATED = 18,
+  TRANSFER_CANCELED = 19,
+  TRANSFER_ACCEPTED = 20,
+  TRANSFER_COMPLETED = 21,
+  TRANSFER_REJECTED = 22,
+  TRANSFER_TIMEOUT = 23,
 }
 
 /** RTMS_STATUS_CODE: `status_code` of handshake and request responses. */

@@ -10,9 +10,11 @@ export {
 export * from './defaults.js';
 export * from './enums.js';
 export * from './errors.js';
+export { eventNumberOf } from './eventPayloads.js';
 export * from './mediaRules.js';
 export type * from './messages.js';
 export { INSTANCE_ID_KEYS } from './messages.js';
+export { interpreterOf, MAX_INTERPRETER_TARGETS } from './metadata.js';
 export * from './products.js';
 export * from './recovery.js';
 export * from './signature.js';

@@ -3,6 +3,7 @@ import type { DecodeError } from './codec.js';
 import { finishBinary, finishChat, finishTranscript } from './contentDecoders.js';
 import { MessageType } from './enums.js';
 import { checkFields, type FieldSpec, invalidField, isPlainObject } from './fieldChecks.js';
+import { finishAudioMetadata } from './metadata.js';
 
 export interface MessageSpec {
   fields: FieldSpec;
@@ -89,15 +90,16 @@ const SPECS = {
       const events = msg.events as unknown[];
       for (let i = 0; i < events.length; i++) {
         const entry = events[i];
+        // V2 names an event by `event_code` (Zoom Phone has nothing else); either number will do.
         if (
           !isPlainObject(entry) ||
-          !Number.isInteger(entry.event_type) ||
+          !(Number.isInteger(entry.event_type) || Number.isInteger(entry.event_code)) ||
           typeof entry.subscribe !== 'boolean'
         ) {
           return invalidField(
             MessageType.EVENT_SUBSCRIPTION,
             `events.${i}`,
-            '{ event_type: int, subscribe: bool }',
+            '{ event_type (or event_code): int, subscribe: bool }',
           );
         }
       }
@@ -111,7 +113,8 @@ const SPECS = {
       const err = checkFields(
         event,
         [
-          ['event_type', 'int', true],
+          ['event_type', 'int', false],
+          ['event_code', 'int', false],
           ['timestamp', 'number', false],
           ['event_ts', 'number', false],
           ['user_id', 'id', false],
@@ -123,6 +126,10 @@ const SPECS = {
         'event.',
       );
       if (err) return err;
+      // V1 sends `event_type`; V2 `event_code` (Zoom Phone only that): one of them names the event.
+      if (event.event_type === undefined && event.event_code === undefined) {
+        return invalidField(MessageType.EVENT_UPDATE, 'event.event_type', 'present (or event.event_code)');
+      }
       const participants = event.participants as unknown[] | undefined;
       if (participants) {
         for (let i = 0; i < participants.length; i++) {
@@ -199,7 +206,7 @@ const SPECS = {
       ['timestamp', 'number', false],
     ],
   },
-  [MessageType.META_DATA_AUDIO]: { fields: [['content', 'object', false]] },
+  [MessageType.META_DATA_AUDIO]: { fields: [['content', 'object', false]], finish: finishAudioMetadata },
   [MessageType.META_DATA_VIDEO]: { fields: [['content', 'object', false]] },
   [MessageType.META_DATA_SHARE]: { fields: [['content', 'object', false]] },
   [MessageType.META_DATA_TRANSCRIPT]: { fields: [['content', 'object', false]] },

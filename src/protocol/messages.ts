@@ -3,6 +3,17 @@
  * (`content.data` of audio, video and screen share) are bytes, not base64.
  */
 import type { MessageType } from './enums.js';
+import type { EventPayload, EventSubscriptionEntry } from './eventPayloads.js';
+import type { MetadataContent } from './metadata.js';
+
+export type {
+  ChatGroupMember,
+  EventPayload,
+  EventSubscriptionEntry,
+  Participant,
+  ZccParticipantInfo,
+} from './eventPayloads.js';
+export type { AiInterpreterInfo, AiTargetLanguage, MetadataContent } from './metadata.js';
 
 /** Zoom sends user ids as numbers in most places and as strings in some event examples; both are accepted. */
 export type UserId = number | string;
@@ -121,52 +132,10 @@ export interface DataHandshakeResponse {
   media_params?: MediaParams;
 }
 
-export interface EventSubscriptionEntry {
-  event_type: number;
-  subscribe: boolean;
-}
-
 /** msg 5, client → server; Zoom sends no response. */
 export interface EventSubscription {
   msg_type: MessageType.EVENT_SUBSCRIPTION;
   events: EventSubscriptionEntry[];
-}
-
-export interface Participant {
-  user_id: UserId;
-  user_name?: string;
-}
-
-/** Contact Center participant details (`paticipant_info`, sic, in Zoom's examples). */
-export interface ZccParticipantInfo {
-  channel_id?: string;
-  participant_mode?: string;
-  queue_id?: string;
-  queue_name?: string;
-  phone_number?: string;
-  user_id?: UserId;
-  display_name?: string;
-  [key: string]: unknown;
-}
-
-/**
- * The `event` object of EVENT_UPDATE. Which fields are present depends on `event_type` (RTMS_EVENT_TYPE,
- * or RTMS_ZCC_VOICE_EVENT_TYPE for Contact Center): see the protocol reference §3.5.
- */
-export interface EventPayload {
-  event_type: number;
-  /** Milliseconds. */
-  timestamp?: number;
-  /** Contact Center examples carry `event_ts` instead of `timestamp`. */
-  event_ts?: number;
-  user_id?: UserId;
-  user_name?: string;
-  participants?: Participant[];
-  /** MEDIA_CONNECTION_INTERRUPTED: the MEDIA_DATA_TYPE bit of the media connection that dropped. */
-  media_type?: number;
-  paticipant_info?: ZccParticipantInfo;
-  participant_info?: ZccParticipantInfo;
-  [key: string]: unknown;
 }
 
 /** msg 6, server → client. */
@@ -370,7 +339,10 @@ export interface StreamCloseResponse {
   timestamp?: number;
 }
 
-/** msgs 23–27: metadata. Only 23 (audio) is in use, and its payload is undocumented; it is passed through. */
+/**
+ * msgs 23–27: metadata. 23 (audio) carries the AI interpreter's state in `content.ai_interpreter` (decoded
+ * into one shape whatever the spelling); anything else in `content`, and 24–27, is passed through.
+ */
 export interface MetadataMessage {
   msg_type:
     | MessageType.META_DATA_AUDIO
@@ -378,7 +350,7 @@ export interface MetadataMessage {
     | MessageType.META_DATA_SHARE
     | MessageType.META_DATA_TRANSCRIPT
     | MessageType.META_DATA_CHAT;
-  content?: Record<string, unknown>;
+  content?: MetadataContent;
   [key: string]: unknown;
 }
 

@@ -15,6 +15,7 @@ import { Connections } from './stream/connections.js';
 import { StreamCounters } from './stream/counters.js';
 import { type HandshakeStream, Handshakes } from './stream/handshakes.js';
 import type { SimStreamInit, StreamHost } from './stream/host.js';
+import { InterpreterMetadata } from './stream/interpreterMetadata.js';
 import { MediaFlow } from './stream/mediaFlow.js';
 import { ParticipantEvents } from './stream/participantEvents.js';
 import type { SignalingPeer } from './stream/signalingMessages.js';
@@ -29,6 +30,7 @@ import {
 } from './stream/state.js';
 import { sendStateUpdate } from './stream/stateUpdates.js';
 import { type FaultTarget, StreamFaults } from './stream/streamFaults.js';
+import { asEventCode } from './stream/voiceEvents.js';
 import { Windows } from './stream/windows.js';
 import type { Timeline } from './timeline.js';
 
@@ -61,6 +63,7 @@ export class SimStream {
   private readonly handshakes: Handshakes;
   private readonly events: ParticipantEvents;
   private readonly flow: MediaFlow;
+  private readonly metadata: InterpreterMetadata;
   private readonly connections: Connections;
   private state: SimState = { status: 'starting', media: [] };
 
@@ -97,9 +100,12 @@ export class SimStream {
       product: this.product,
       timeline: this.timeline,
       tsBase: this.tsBase,
+      accountId: this.accountId,
+      instanceId: this.instanceId,
       simNow: () => this.simNow(),
       send: (event) => this.sendEvent(event),
     });
+    this.metadata = new InterpreterMetadata(this.timeline, this.tsBase);
     const context = this.context();
     this.faults = new StreamFaults(context, init.faults);
     this.handshakes = new Handshakes(host, context, this.faults);
@@ -152,7 +158,10 @@ export class SimStream {
     if (this.ended) return;
     const { status } = this.state;
     this.events.advance(now, status === 'active' || status === 'paused');
-    if (this.state.status === 'active' && !this.faults.mediaStopped) this.flow.pump(this.state.media, now);
+    if (this.state.status === 'active' && !this.faults.mediaStopped) {
+      this.flow.pump(this.state.media, now);
+      this.metadata.pump(this.state.media, now);
+    }
     if (now >= this.durationMs) this.end(StopReason.MEETING_ENDED);
   }
 
@@ -298,7 +307,9 @@ export class SimStream {
   }
 
   private sendEvent(event: EventPayload): void {
-    signalingOf(this.state)?.send({ msg_type: MessageType.EVENT_UPDATE, event });
+    // Zoom Phone names its events by V2 `event_code` only.
+    const wire = this.product === 'phone' ? asEventCode(event) : event;
+    signalingOf(this.state)?.send({ msg_type: MessageType.EVENT_UPDATE, event: wire });
   }
 
   private log(line: string): void {

@@ -22,6 +22,7 @@ import {
   type Timing,
   timingOf,
 } from './options.js';
+import { instanceIdFor, scenarioExtras } from './productScript.js';
 import { PumpGroups } from './pumpGroups.js';
 import { RtmsNode } from './RtmsNode.js';
 import type { SimulatorReport } from './report.js';
@@ -62,10 +63,6 @@ export interface SimulatorEvents {
   webhook: [notice: WebhookNotice];
   streamStarted: [info: SimStreamInfo];
   streamEnded: [info: SimStreamInfo, stopReason: number];
-}
-
-function base64Id(): string {
-  return randomBytes(16).toString('base64');
 }
 
 export class Simulator extends EventEmitter<SimulatorEvents> implements AsyncDisposable {
@@ -191,8 +188,13 @@ export class Simulator extends EventEmitter<SimulatorEvents> implements AsyncDis
     const durationMs = options.durationMs ?? this.options.durationMs ?? DEFAULT_DURATION_MS;
     const participants = options.participants ?? this.options.participants ?? DEFAULT_PARTICIPANTS;
     for (const { fault } of [...(this.options.faults ?? []), ...(options.faults ?? [])]) checkFault(fault);
-    const scenario = buildScenario({ participants, durationMs, seed: options.seed ?? randomInt(1, 2 ** 31) });
-    const instanceId = product === 'contact_center' ? `engm_${randomBytes(12).toString('hex')}` : base64Id();
+    const scenario = buildScenario({
+      participants,
+      durationMs,
+      seed: options.seed ?? randomInt(1, 2 ** 31),
+      ...scenarioExtras(product, options.ivr ?? true, options.interpretation ?? this.options.interpretation),
+    });
+    const instanceId = instanceIdFor(product);
     const stream = new SimStream(this.host, {
       streamId: randomBytes(16).toString('hex'),
       product,

@@ -2,8 +2,10 @@
 import { StopReason } from '../protocol/enums.js';
 import { lifecycleEventName, PRODUCT_INFO, type Product } from '../protocol/products.js';
 import type { SimulatorCredentials } from './options.js';
+import { zccCustomFields } from './productScript.js';
 import type { SimStream } from './SimStream.js';
 import type { LifecycleWebhook } from './stream/host.js';
+import { phoneNumberOf } from './stream/voiceEvents.js';
 import type { WebhookNotice } from './webhookNotice.js';
 import { type WebhookAttempt, WebhookSender } from './webhookSender.js';
 
@@ -146,6 +148,8 @@ export class LifecycleWebhooks {
         payload.is_original_host = true;
       }
       if (stream.product === 'webinar') payload.webinar_id = payload.meeting_id;
+      if (stream.product === 'contact_center')
+        payload.custom_fields = zccCustomFields(stream.instanceId, phoneNumberOf(0));
     }
     if (kind === 'stopped') payload.stop_reason = stream.report().endReason ?? StopReason.UNDEFINED;
     return payload;

@@ -77,6 +77,8 @@ export interface SimulatorOptions {
   durationMs?: number;
   /** Structured chat layout (`content.data` holding JSON) for all chat, not just scripted structured lines. */
   structuredChat?: boolean;
+  /** The AI interpreter is on in every stream's script: audio connections get META_DATA_AUDIO (msg 23). */
+  interpretation?: boolean;
 }
 
 export interface StreamOptions {
@@ -87,6 +89,10 @@ export interface StreamOptions {
   /** Numeric meeting id for REST control; generated when absent. */
   meetingId?: string;
   seed?: number;
+  /** The AI interpreter is on in this stream's script (default: the simulator's `interpretation`). */
+  interpretation?: boolean;
+  /** Contact Center: the caller goes through an IVR flow before the agents join. Default true. */
+  ivr?: boolean;
 }
 
 function token(bytes: number): string {

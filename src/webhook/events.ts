@@ -42,6 +42,11 @@ export interface RtmsStartedEvent extends RtmsEventBase {
   kind: 'started';
   /** Signaling URLs, `wss://` first. */
   serverUrls: string[];
+  /**
+   * Contact Center: the call's "custom fields" (SIP data such as headers the trunk passed), as Zoom sent
+   * them under `custom_fields`. Their names are set per account, so they stay a loose record.
+   */
+  customFields?: Readonly<Record<string, unknown>>;
 }
 
 export interface RtmsStoppedEvent extends RtmsEventBase {
@@ -178,7 +183,11 @@ function parseLifecycle(
     case 'started': {
       const serverUrls = normalizeServerUrls(payload.server_urls);
       if (serverUrls.length === 0) return missing('payload.server_urls', 'must hold at least one URL');
-      return { ok: true, event: { ...base, kind, serverUrls } };
+      const customFields = payload.custom_fields ?? payload.customFields;
+      return {
+        ok: true,
+        event: { ...base, kind, serverUrls, ...(isPlainObject(customFields) ? { customFields } : {}) },
+      };
     }
     case 'stopped': {
       const reason = payload.stop_reason;

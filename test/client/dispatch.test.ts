@@ -16,7 +16,7 @@ function emittedFor(type: EventType, zcc = false): string[] {
     user_name: 'Ada',
     participants: [{ user_id: 16_778_240, user_name: 'Ada' }],
   } as EventPayload;
-  dispatchEvent(event, zcc, (name, ..._args) => {
+  dispatchEvent(event, zcc ? 'contact_center' : 'meeting', (name, ..._args) => {
     names.push(name);
   });
   return names;
@@ -27,7 +27,7 @@ function rawFor(type: EventType, zcc = false, fields: Partial<EventPayload> = {}
   const raws: RawEvent[] = [];
   const typedNames: string[] = [];
   const event = { event_type: type, ...fields } as EventPayload;
-  dispatchEvent(event, zcc, (name, ...args) => {
+  dispatchEvent(event, zcc ? 'contact_center' : 'meeting', (name, ...args) => {
     if (name === 'event') raws.push(args[0] as RawEvent);
     else typedNames.push(name);
   });

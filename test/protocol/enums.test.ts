@@ -11,6 +11,7 @@ import {
   MessageType,
   mediaKindsOf,
   mediaMaskOf,
+  PhoneCallEventCode,
   SampleRate,
   SessionState,
   StatusCode,
@@ -134,11 +135,23 @@ describe('other tables', () => {
     expect(EventType.CHAT_GROUP_MEMBER_STATUS_UPDATE).toBe(14);
   });
 
-  it('ZccVoiceEventType is 0 and 8..29', () => {
-    expect(numericValues(ZccVoiceEventType)).toEqual([0, ...range(8, 29)]);
+  it('ZccVoiceEventType is 0 and 8..34, the IVR events at 30–34', () => {
+    expect(numericValues(ZccVoiceEventType)).toEqual([0, ...range(8, 34)]);
     expect(ZccVoiceEventType.CONSUMER_ANSWERED).toBe(8);
     expect(ZccVoiceEventType.TAKEOVER_STARTED).toBe(17);
     expect(ZccVoiceEventType.CONFERENCE_PARTICIPANT_LEFT).toBe(29);
+    expect(ZccVoiceEventType.FLOW_ENTER).toBe(30);
+    expect(ZccVoiceEventType.FLOW_EXIT).toBe(31);
+    expect(ZccVoiceEventType.DTMF_INPUT).toBe(32);
+    expect(ZccVoiceEventType.SEND_MEDIA).toBe(33);
+    expect(ZccVoiceEventType.COLLECT_INPUT).toBe(34);
+  });
+
+  it('PhoneCallEventCode takes the numbers of the SDK constants for phone calls, transfers at 18–23', () => {
+    expect(numericValues(PhoneCallEventCode)).toEqual([...range(8, 13), ...range(18, 23)]);
+    expect(PhoneCallEventCode.USER_HOLD).toBe(ZccVoiceEventType.USER_HOLD);
+    expect(PhoneCallEventCode.USER_UNHOLD).toBe(13);
+    expect(PhoneCallEventCode.TRANSFER_COMPLETED).toBe(ZccVoiceEventType.TRANSFER_COMPLETED);
   });
 
   it('session and stream states', () => {

@@ -6,6 +6,16 @@
  */
 
 import { RtmsError } from '../../protocol/errors.js';
+import {
+  type CallStepEvent,
+  type ChatGroupStepEvent,
+  callSteps,
+  chatGroupSteps,
+  type InterpretationEvent,
+  type IvrStepEvent,
+  interpretationSteps,
+  ivrPhase,
+} from './scenarioPhases.js';
 
 /** A participant of a scenario. */
 export interface ScenarioParticipant {
@@ -26,7 +36,11 @@ export type ScenarioEvent =
   | { atMs: number; type: 'share-start'; userId: number }
   | { atMs: number; type: 'share-stop'; userId: number }
   | { atMs: number; type: 'video-on'; userId: number }
-  | { atMs: number; type: 'video-off'; userId: number };
+  | { atMs: number; type: 'video-off'; userId: number }
+  | IvrStepEvent
+  | CallStepEvent
+  | ChatGroupStepEvent
+  | InterpretationEvent;
 
 /** A whole meeting. */
 export interface Scenario {
@@ -44,6 +58,14 @@ export interface ScenarioOptions {
   durationMs: number;
   /** Varies join times, sentences, pauses and overlaps; 1 when omitted. */
   seed?: number;
+  /** Contact Center: the caller goes through an IVR flow before the others (the agents) join. */
+  ivr?: boolean;
+  /** Zoom Phone: the call is held, resumed and transferred. */
+  callEvents?: boolean;
+  /** Meetings: a private chat group is created, changes and is deleted. */
+  chatGroups?: boolean;
+  /** The AI interpreter renders participant 0's speech into other languages. */
+  interpretation?: boolean;
 }
 
 /** User id of participant 0; the others count up from it. A realistic uint32 of Zoom's range. */
@@ -119,13 +141,17 @@ const MAX_CONCURRENT_SPEAKERS = 3;
 /** Order of simultaneous events: someone joins before speaking, and speaks before leaving. */
 const TYPE_ORDER: Readonly<Record<ScenarioEvent['type'], number>> = {
   join: 0,
-  'video-on': 1,
-  'share-start': 2,
-  speak: 3,
-  chat: 4,
-  'share-stop': 5,
-  'video-off': 6,
-  leave: 7,
+  interpretation: 1,
+  ivr: 2,
+  'video-on': 3,
+  'share-start': 4,
+  speak: 5,
+  chat: 6,
+  'chat-group': 7,
+  call: 8,
+  'share-stop': 9,
+  'video-off': 10,
+  leave: 11,
 };
 
 /**
@@ -142,6 +168,8 @@ const TYPE_ORDER: Readonly<Record<ScenarioEvent['type'], number>> = {
  *   at 40 %; participant 1 a structured chat at 70 %.
  * - With 3 or more participants, the last one leaves at 80 % and has finished speaking by then.
  * - Nobody speaks at or after `durationMs`; the last utterance may be cut off there.
+ * - The options' extras add the phases of `scenarioPhases.ts`: an IVR phase for participant 0 first
+ *   (the others then join after it), call events, a chat group, the interpreter's languages.
  *
  * @throws RtmsError `INVALID_OPTIONS` for a participant count outside 1–1000 or a non-positive duration.
  */
@@ -174,7 +202,11 @@ export function buildScenario(options: ScenarioOptions): Scenario {
 
   const events: ScenarioEvent[] = [];
   const joinWindowMs = Math.min(1000, Math.floor(durationMs / 5));
-  const joinedAt = participants.map((p) => (p.index === 0 ? 0 : Math.floor(random() * joinWindowMs)));
+  const ivr = options.ivr ? ivrPhase(userId(0), durationMs) : undefined;
+  const othersFromMs = ivr?.endMs ?? 0;
+  const joinedAt = participants.map((p) =>
+    p.index === 0 ? 0 : othersFromMs + Math.floor(random() * joinWindowMs),
+  );
   joinedAt.forEach((atMs, index) => {
     events.push({ atMs, type: 'join', userId: userId(index) });
   });
@@ -202,6 +234,11 @@ export function buildScenario(options: ScenarioOptions): Scenario {
       structured: true,
     });
   }
+  const ids = participants.map((p) => p.userId);
+  if (ivr) events.push(...ivr.events);
+  if (options.callEvents) events.push(...callSteps(ids, durationMs));
+  if (options.chatGroups) events.push(...chatGroupSteps(ids, durationMs, seed));
+  if (options.interpretation) events.push(...interpretationSteps(userId(0), durationMs));
   const leaver = count >= 3 ? count - 1 : undefined;
   const leaveAtMs = Math.floor(durationMs * 0.8);
   if (leaver !== undefined) events.push({ atMs: leaveAtMs, type: 'leave', userId: userId(leaver) });
