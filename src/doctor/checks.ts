@@ -24,9 +24,11 @@ import {
   type ServiceConfig,
 } from '../service/config.js';
 import { openStore } from '../store/index.js';
+import { checkRedis, isRedisUrl } from './redisCheck.js';
 import { type CheckResult, result } from './result.js';
 import { checkWebhookUrl } from './webhookUrl.js';
 
+export { checkRedis, isRedisUrl, REDIS_CHECK_TIMEOUT_MS } from './redisCheck.js';
 export type { CheckResult, CheckStatus } from './result.js';
 export { checkWebhookUrl } from './webhookUrl.js';
 
@@ -246,9 +248,9 @@ export async function checkPort(host: string, port: number): Promise<CheckResult
   return result('port', 'fail', `${host}:${port} is in use`, 'stop the other process or set RTMSKIT_PORT');
 }
 
-export async function checkStore(storeUrl: string): Promise<CheckResult> {
+export async function checkStore(storeUrl: string, redisPassword?: string): Promise<CheckResult> {
   try {
-    const store = await openStore(storeUrl);
+    const store = await openStore(storeUrl, redisPassword === undefined ? {} : { redisPassword });
     try {
       await store.ping();
       return result('store', 'pass', `${store.kind} at ${store.location}`);
@@ -359,7 +361,12 @@ export async function runDoctor(options: DoctorOptions): Promise<CheckResult[]> 
   const dataDir = config?.dataDir ?? resolve(options.cwd, options.env.RTMSKIT_DATA_DIR ?? DEFAULT_DATA_DIR);
   results.push(await checkDataDir(dataDir));
   results.push(await checkPort(config?.host ?? DEFAULT_HOST, config?.port ?? DEFAULT_PORT));
-  results.push(await checkStore(config?.storeUrl ?? `sqlite:${join(dataDir, 'rtmskit.db')}`));
+  const storeUrl = config?.storeUrl ?? `sqlite:${join(dataDir, 'rtmskit.db')}`;
+  const redisPassword = config?.redisPassword ?? options.env.RTMSKIT_REDIS_PASSWORD;
+  results.push(await checkStore(storeUrl, redisPassword));
+  if (isRedisUrl(storeUrl)) {
+    results.push(await checkRedis(storeUrl, redisPassword === undefined ? {} : { password: redisPassword }));
+  }
   results.push(checkRetention(config));
   results.push(await checkFfmpeg(options.path));
   results.push(checkSignature());

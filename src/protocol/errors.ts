@@ -41,6 +41,12 @@ export const RTMS_ERROR_CODES = {
   API_ERROR: 'API_ERROR',
   /** Configuration is missing or malformed. */
   CONFIG_INVALID: 'CONFIG_INVALID',
+  /**
+   * A networked store (Redis) cannot serve the call right now: not connected, the connection dropped,
+   * no answer in time, or the server refused (LOADING, READONLY, OOM, NOAUTH…). The store reconnects by
+   * itself; the call was not retried.
+   */
+  STORE_UNREACHABLE: 'STORE_UNREACHABLE',
 } as const;
 
 export type RtmsErrorCode = (typeof RTMS_ERROR_CODES)[keyof typeof RTMS_ERROR_CODES];

@@ -1,7 +1,7 @@
 /**
  * The persistence seam of rtmskit: webhook delivery dedupe and the record of every stream, so a restart
  * can recognise late retries and resume streams that were still active. SQLite is the embedded default,
- * memory serves tests, Redis (later) serves fleets.
+ * memory serves tests, Redis serves fleets.
  */
 import type { DeliveryLedger } from '../manager/DeliveryLedger.js';
 import type { Product } from '../protocol/products.js';

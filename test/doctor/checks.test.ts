@@ -332,11 +332,13 @@ describe('checkStore', () => {
     expect(result.detail).toContain(path);
   });
 
-  it('fails a Redis URL: not available in this build', async () => {
-    const result = await checkStore('redis://127.0.0.1:1');
+  it('fails a Redis URL nothing answers on, naming it without the password', async () => {
+    const port = await freePort();
+    const result = await checkStore(`redis://:hunter2@127.0.0.1:${port}`);
     expect(result.status).toBe('fail');
-    expect(result.detail).toContain('not available in this build');
-    expect(result.fix).toContain('sqlite:');
+    expect(result.detail).toContain(`redis://127.0.0.1:${port}/0 cannot be reached`);
+    expect(result.fix).toContain(`start Redis at redis://127.0.0.1:${port}/0`);
+    expect(JSON.stringify(result)).not.toContain('hunter2');
   });
 });
 

@@ -140,7 +140,7 @@ describe('the packed tarball', () => {
       'repairRecordings',
       'pruneRecordings',
     ]);
-    has('rtmskit/store', ['openStore', 'MemoryStore', 'SqliteStore']);
+    has('rtmskit/store', ['openStore', 'MemoryStore', 'SqliteStore', 'RedisStore']);
     has('rtmskit/service', ['RtmsService', 'loadConfig']);
     has('rtmskit/simulator', ['Simulator', 'parseFault']);
     // Internals stay inside.
@@ -157,7 +157,7 @@ describe('the packed tarball', () => {
       expect(all, internal).not.toContain(internal);
     }
     // The root entry is the library, not the service.
-    for (const service of ['RtmsService', 'Simulator', 'SqliteStore', 'attachRecorder']) {
+    for (const service of ['RtmsService', 'Simulator', 'SqliteStore', 'RedisStore', 'attachRecorder']) {
       expect(required.rtmskit, service).not.toContain(service);
     }
   });

@@ -1,36 +1,14 @@
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DELIVERY_TTL_MS } from '../../src/manager/DeliveryLedger.js';
 import { RTMS_ERROR_CODES } from '../../src/protocol/errors.js';
-import {
-  MemoryStore,
-  openStore,
-  SCHEMA_VERSION,
-  SqliteStore,
-  STREAM_RETENTION_MS,
-  type Store,
-  type StreamRecord,
-  type Tombstone,
-} from '../../src/store/index.js';
+import { MemoryStore, openStore, SCHEMA_VERSION, SqliteStore, type Store } from '../../src/store/index.js';
 import { MIGRATIONS } from '../../src/store/migrations.js';
-
-const MINUTE_MS = 60_000;
-const HOUR_MS = 60 * MINUTE_MS;
-/** An arbitrary fixed start for the injected clock. */
-const CLOCK_START_MS = 1_700_000_000_000;
-
-/** A test clock the stores read; advance it by assigning. */
-class Clock {
-  ms = CLOCK_START_MS;
-  readonly now = (): number => this.ms;
-}
+import { CLOCK_START_MS, Clock, MINUTE_MS, record, type StoreFactory, storeContract } from './contract.js';
+import { raceClaimWorkers } from './workers.js';
 
 /** Temp folders made by a test, removed after it (idempotently). */
 const tempDirs: string[] = [];
@@ -52,274 +30,17 @@ afterEach(async () => {
   for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-function record(overrides: Partial<StreamRecord> & { streamId: string }): StreamRecord {
-  return {
-    product: 'meeting',
-    instanceId: `instance-${overrides.streamId}`,
-    serverUrls: ['wss://rtms-sjc1.zoom.us/signaling'],
-    state: 'active',
-    startedAt: CLOCK_START_MS,
-    updatedAt: CLOCK_START_MS,
-    lastStartedEventTs: CLOCK_START_MS,
-    ...overrides,
-  };
-}
-
-const ids = (records: StreamRecord[]): string[] => records.map((r) => r.streamId);
-
-interface StoreFactory {
-  name: string;
-  open(clock: Clock): Store;
-}
-
 const factories: StoreFactory[] = [
-  { name: 'MemoryStore', open: (clock) => new MemoryStore({ now: clock.now }) },
+  { name: 'MemoryStore', claimExpiry: 'clock', open: (clock) => new MemoryStore({ now: clock.now }) },
   {
     name: 'SqliteStore',
+    claimExpiry: 'clock',
     open: (clock) => SqliteStore.open(join(tempDir(), 'rtmskit.db'), { now: clock.now, pruneIntervalMs: 0 }),
   },
 ];
 
 describe.each(factories)('Store contract: $name', (factory) => {
-  let clock: Clock;
-  let store: Store;
-
-  beforeEach(() => {
-    clock = new Clock();
-    store = track(factory.open(clock));
-  });
-
-  describe('claim', () => {
-    it('is true once, false on a repeat, true again once the TTL has passed', async () => {
-      const ttl = 10 * MINUTE_MS;
-      expect(await store.claim('delivery-1', ttl)).toBe(true);
-      expect(await store.claim('delivery-1', ttl)).toBe(false);
-      expect(await store.claim('delivery-2', ttl)).toBe(true);
-      clock.ms += ttl - 1;
-      expect(await store.claim('delivery-1', ttl)).toBe(false);
-      clock.ms += 1;
-      expect(await store.claim('delivery-1', ttl)).toBe(true);
-      expect(await store.claim('delivery-1', ttl)).toBe(false);
-    });
-
-    it('gives exactly one true to concurrent claims of one key', async () => {
-      const results = await Promise.all(
-        Array.from({ length: 20 }, () => store.claim('same', DELIVERY_TTL_MS)),
-      );
-      expect(results.filter(Boolean)).toHaveLength(1);
-    });
-
-    it('rejects a TTL that is not a positive duration', async () => {
-      for (const ttl of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
-        await expect(store.claim('k', ttl)).rejects.toMatchObject({ code: RTMS_ERROR_CODES.INVALID_OPTIONS });
-      }
-      expect(await store.claim('k', DELIVERY_TTL_MS)).toBe(true);
-    });
-  });
-
-  describe('stream records', () => {
-    it('round-trips a record with every optional field present', async () => {
-      const full = record({
-        streamId: 'full',
-        product: 'webinar',
-        meetingId: 'meeting-123',
-        serverUrls: ['wss://a.zoom.us/s', 'wss://b.zoom.us/s', 'wss://c.zoom.us/s'],
-        state: 'stopped',
-        startedAt: CLOCK_START_MS - HOUR_MS,
-        updatedAt: CLOCK_START_MS - 1,
-        endedAt: CLOCK_START_MS - 2,
-        stopReason: 6,
-        recordingDir: '/data/recordings/2024-01-01/meeting-123/full',
-        lastStartedEventTs: CLOCK_START_MS - HOUR_MS + 5,
-      });
-      await store.putStream(full);
-      expect(await store.getStream('full')).toStrictEqual(full);
-    });
-
-    it('round-trips a record with the optional fields absent (not undefined)', async () => {
-      const minimal = record({ streamId: 'minimal', serverUrls: [] });
-      await store.putStream(minimal);
-      const got = await store.getStream('minimal');
-      expect(got).toStrictEqual(minimal);
-      for (const key of ['meetingId', 'endedAt', 'stopReason', 'recordingDir'])
-        expect(got).not.toHaveProperty(key);
-    });
-
-    it('replaces a record with the same id, dropping fields the new one lacks', async () => {
-      await store.putStream(record({ streamId: 's', meetingId: 'm', recordingDir: '/r' }));
-      const replacement = record({ streamId: 's', instanceId: 'other', serverUrls: ['wss://new.zoom.us/s'] });
-      await store.putStream(replacement);
-      expect(await store.getStream('s')).toStrictEqual(replacement);
-    });
-
-    it('answers undefined for an unknown id', async () => {
-      expect(await store.getStream('nope')).toBeUndefined();
-    });
-
-    it('hands out copies: mutating a result does not change the store', async () => {
-      const original = record({ streamId: 's', serverUrls: ['wss://a.zoom.us/s'] });
-      await store.putStream(original);
-      original.serverUrls.push('wss://mutated.zoom.us/s');
-      const got = await store.getStream('s');
-      got?.serverUrls.push('wss://mutated-too.zoom.us/s');
-      expect((await store.getStream('s'))?.serverUrls).toEqual(['wss://a.zoom.us/s']);
-    });
-
-    it('updateStream patches the given fields and bumps updatedAt', async () => {
-      const original = record({ streamId: 's', meetingId: 'm' });
-      await store.putStream(original);
-      clock.ms += 5 * MINUTE_MS;
-      await store.updateStream('s', {
-        state: 'stopped',
-        endedAt: clock.ms - 1,
-        stopReason: 2,
-        serverUrls: ['wss://x.zoom.us/s', 'wss://y.zoom.us/s'],
-      });
-      expect(await store.getStream('s')).toStrictEqual({
-        ...original,
-        state: 'stopped',
-        endedAt: clock.ms - 1,
-        stopReason: 2,
-        serverUrls: ['wss://x.zoom.us/s', 'wss://y.zoom.us/s'],
-        updatedAt: clock.ms,
-      });
-
-      clock.ms += MINUTE_MS;
-      await store.updateStream('s', { lastStartedEventTs: 42, recordingDir: '/rec' });
-      const got = await store.getStream('s');
-      expect(got).toMatchObject({ lastStartedEventTs: 42, recordingDir: '/rec', updatedAt: clock.ms });
-      expect(got).toMatchObject({ state: 'stopped', meetingId: 'm', stopReason: 2 });
-    });
-
-    it('updateStream takes an explicit updatedAt and ignores an unknown id', async () => {
-      await store.putStream(record({ streamId: 's' }));
-      await store.updateStream('s', { updatedAt: 7 });
-      expect((await store.getStream('s'))?.updatedAt).toBe(7);
-      await store.updateStream('ghost', { state: 'lost' });
-      expect(await store.getStream('ghost')).toBeUndefined();
-      expect(await store.listStreams()).toHaveLength(1);
-    });
-
-    it('touchStreams bumps updatedAt of the given ids only', async () => {
-      await store.putStream(record({ streamId: 'a', updatedAt: 1 }));
-      await store.putStream(record({ streamId: 'b', updatedAt: 1 }));
-      clock.ms += 5_000;
-      await store.touchStreams(['a', 'ghost']);
-      expect((await store.getStream('a'))?.updatedAt).toBe(clock.ms);
-      expect((await store.getStream('b'))?.updatedAt).toBe(1);
-    });
-
-    it('activeStreams lists only active records, oldest first', async () => {
-      await store.putStream(record({ streamId: 'c', startedAt: 300 }));
-      await store.putStream(record({ streamId: 'a', startedAt: 100 }));
-      await store.putStream(record({ streamId: 'stopped', startedAt: 50, state: 'stopped', endedAt: 60 }));
-      await store.putStream(record({ streamId: 'lost', startedAt: 150, state: 'lost' }));
-      await store.putStream(record({ streamId: 'b', startedAt: 200 }));
-      expect(ids(await store.activeStreams())).toEqual(['a', 'b', 'c']);
-    });
-
-    it('listStreams lists every state, newest first, with a limit', async () => {
-      await store.putStream(record({ streamId: 'old', startedAt: 100, state: 'failed' }));
-      await store.putStream(record({ streamId: 'newest', startedAt: 400 }));
-      await store.putStream(record({ streamId: 'mid', startedAt: 200, state: 'stopped', endedAt: 250 }));
-      await store.putStream(record({ streamId: 'new', startedAt: 300 }));
-      expect(ids(await store.listStreams())).toEqual(['newest', 'new', 'mid', 'old']);
-      expect(ids(await store.listStreams({ limit: 2 }))).toEqual(['newest', 'new']);
-      expect(ids(await store.listStreams({ limit: 10 }))).toHaveLength(4);
-      expect(await store.listStreams({ limit: 0 })).toEqual([]);
-      await expect(store.listStreams({ limit: -1 })).rejects.toMatchObject({
-        code: RTMS_ERROR_CODES.INVALID_OPTIONS,
-      });
-      await expect(store.listStreams({ limit: 1.5 })).rejects.toMatchObject({
-        code: RTMS_ERROR_CODES.INVALID_OPTIONS,
-      });
-    });
-  });
-
-  describe('prune', () => {
-    it('removes expired deliveries and old ended streams, keeps active ones', async () => {
-      expect(await store.claim('short', MINUTE_MS)).toBe(true);
-      expect(await store.claim('long', HOUR_MS)).toBe(true);
-      const longAgo = CLOCK_START_MS - 10 * HOUR_MS;
-      await store.putStream(record({ streamId: 'active-old', startedAt: longAgo, updatedAt: longAgo }));
-      await store.putStream(
-        record({ streamId: 'stopped-old', startedAt: longAgo, state: 'stopped', endedAt: longAgo + 1 }),
-      );
-      await store.putStream(
-        record({ streamId: 'stopped-recent', startedAt: longAgo, state: 'stopped', endedAt: CLOCK_START_MS }),
-      );
-      // No endedAt: its last update stands in for the end.
-      await store.putStream(
-        record({ streamId: 'lost-old', startedAt: longAgo, state: 'lost', updatedAt: longAgo }),
-      );
-
-      clock.ms += 30 * MINUTE_MS;
-      expect(await store.prune({ streamsOlderThanMs: 2 * HOUR_MS })).toEqual({ deliveries: 1, streams: 2 });
-      expect(ids(await store.listStreams()).sort()).toEqual(['active-old', 'stopped-recent']);
-      expect(await store.claim('long', HOUR_MS)).toBe(false);
-      expect(await store.claim('short', MINUTE_MS)).toBe(true);
-
-      expect(await store.prune({ streamsOlderThanMs: 2 * HOUR_MS })).toEqual({ deliveries: 0, streams: 0 });
-    });
-
-    it('keeps ended streams for STREAM_RETENTION_MS by default', async () => {
-      await store.putStream(record({ streamId: 's', state: 'stopped', endedAt: CLOCK_START_MS }));
-      clock.ms += STREAM_RETENTION_MS - 1;
-      expect(await store.prune()).toEqual({ deliveries: 0, streams: 0 });
-      clock.ms += 2;
-      expect(await store.prune()).toEqual({ deliveries: 0, streams: 1 });
-    });
-  });
-
-  describe('tombstones', () => {
-    const tombstone = (streamId: string, revokedAt: number): Tombstone => ({
-      streamId,
-      product: 'meeting',
-      instanceId: `instance-${streamId}`,
-      meetingId: '81234567890',
-      revokedAt,
-      deleted: [{ path: `recordings/2026-12-01/m/${streamId}`, files: 7, bytes: 123_456 }],
-    });
-
-    it('round-trip, replace by stream id, list newest first with a limit', async () => {
-      const a = tombstone('a', CLOCK_START_MS);
-      const b = tombstone('b', CLOCK_START_MS + 2);
-      const { meetingId: _omitted, ...c } = tombstone('c', CLOCK_START_MS + 1);
-      for (const t of [a, b, c]) await store.putTombstone(t);
-      expect(await store.getTombstone('a')).toEqual(a);
-      expect(await store.getTombstone('c')).toEqual(c);
-      expect(await store.getTombstone('nope')).toBeUndefined();
-      expect((await store.listTombstones()).map((t) => t.streamId)).toEqual(['b', 'c', 'a']);
-      expect((await store.listTombstones({ limit: 1 })).map((t) => t.streamId)).toEqual(['b']);
-      const again = { ...a, deleted: [...a.deleted, { path: 'recordings/x', files: 1, bytes: 2 }] };
-      await store.putTombstone(again);
-      expect(await store.getTombstone('a')).toEqual(again);
-      const copy = await store.getTombstone('a');
-      copy?.deleted.push({ path: 'mutated', files: 0, bytes: 0 });
-      expect(await store.getTombstone('a')).toEqual(again);
-    });
-
-    it('outlive pruning: they are the record of a deletion', async () => {
-      await store.putTombstone(tombstone('gone', CLOCK_START_MS));
-      clock.ms += 10 * STREAM_RETENTION_MS;
-      await store.prune({ streamsOlderThanMs: 0 });
-      expect(await store.getTombstone('gone')).toBeDefined();
-    });
-  });
-
-  describe('lifecycle', () => {
-    it('pings while open; after an idempotent close every call rejects with CLOSED', async () => {
-      await expect(store.ping()).resolves.toBeUndefined();
-      await store.close();
-      await store.close();
-      const closed = { code: RTMS_ERROR_CODES.CLOSED };
-      await expect(store.ping()).rejects.toMatchObject(closed);
-      await expect(store.claim('k', DELIVERY_TTL_MS)).rejects.toMatchObject(closed);
-      await expect(store.getStream('s')).rejects.toMatchObject(closed);
-      await expect(store.putStream(record({ streamId: 's' }))).rejects.toMatchObject(closed);
-      await expect(store.listStreams()).rejects.toMatchObject(closed);
-    });
-  });
+  storeContract(factory);
 });
 
 describe('SqliteStore', () => {
@@ -498,16 +219,8 @@ describe('SqliteStore', () => {
       // Create the schema first so the workers race on claims, not on migrations.
       await SqliteStore.open(path, { pruneIntervalMs: 0 }).close();
       const keyCount = 400;
-      const workers = Array.from({ length: 3 }, () => startClaimWorker(path, keyCount));
-      try {
-        await Promise.all(workers.map((w) => w.ready));
-        for (const w of workers) w.child.stdin.write('go\n');
-        const won = await Promise.all(workers.map((w) => w.result));
-        const all = won.flat().sort((x, y) => x - y);
-        expect(all).toEqual(Array.from({ length: keyCount }, (_, i) => i));
-      } finally {
-        for (const w of workers) w.child.kill();
-      }
+      const all = await raceClaimWorkers(`sqlite:${path}`, 3, keyCount);
+      expect(all).toEqual(Array.from({ length: keyCount }, (_, i) => i));
     });
   });
 
@@ -556,14 +269,18 @@ describe('openStore', () => {
     expect(await store.claim('k', 10)).toBe(true);
   });
 
-  it('rejects redis:// with CONFIG_INVALID naming Redis as unavailable, hiding a password', async () => {
-    await expect(openStore('redis://localhost:6379')).rejects.toMatchObject({
-      code: RTMS_ERROR_CODES.CONFIG_INVALID,
-      message: expect.stringMatching(/Redis support is not available/),
-    });
-    const error = await openStore('rediss://user:s3cret@cache.example.com:6380').catch((err: unknown) => err);
-    expect(error).toMatchObject({ code: RTMS_ERROR_CODES.CONFIG_INVALID });
-    expect((error as Error).message).not.toContain('s3cret');
+  it('rejects a malformed Redis URL with CONFIG_INVALID before connecting, hiding a password', async () => {
+    for (const url of [
+      'redis://:s3cret@localhost:notaport',
+      'redis://:s3cret@localhost:70000',
+      'rediss://user:s3cret@cache.example.com:6380/zero',
+      'redis://:s3cret@localhost:6379/1?timeout=5',
+      'redis://:s3cret@:6379',
+    ]) {
+      const error = await openStore(url).catch((err: unknown) => err);
+      expect(error, url).toMatchObject({ code: RTMS_ERROR_CODES.CONFIG_INVALID });
+      expect((error as Error).message, url).not.toContain('s3cret');
+    }
   });
 
   it('rejects an empty sqlite path and unknown schemes with CONFIG_INVALID', async () => {
@@ -572,39 +289,3 @@ describe('openStore', () => {
     }
   });
 });
-
-interface ClaimWorker {
-  child: ChildProcessWithoutNullStreams;
-  ready: Promise<void>;
-  result: Promise<number[]>;
-}
-
-const WORKER_SCRIPT = fileURLToPath(new URL('./claimWorker.ts', import.meta.url));
-
-/** Starts `claimWorker.ts` in its own Node process (through tsx) and reads its two output lines. */
-function startClaimWorker(path: string, keyCount: number): ClaimWorker {
-  const child = spawn(process.execPath, ['--import', 'tsx', WORKER_SCRIPT, path, String(keyCount)], {
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  const closed = once(child, 'close');
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
-  const nextLine = async (): Promise<string> => {
-    const next = await lines.next();
-    if (next.done) {
-      await closed;
-      throw new Error(`claim worker ended early: ${stderr}`);
-    }
-    return next.value;
-  };
-  const ready = nextLine().then((line) => {
-    if (line !== 'ready') throw new Error(`claim worker said ${line}: ${stderr}`);
-  });
-  const result = ready.then(async () => JSON.parse(await nextLine()) as number[]);
-  // Awaited by the test; this keeps an early failure from also surfacing as an unhandled rejection.
-  result.catch(() => {});
-  return { child, ready, result };
-}

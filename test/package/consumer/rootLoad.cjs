@@ -11,7 +11,16 @@ const started = performance.now();
 const root = require('rtmskit');
 const ms = performance.now() - started;
 const loaded = Object.keys(require.cache);
-const heavy = ['fastify', 'pino', 'prom-client', 'better-sqlite3', 'ws', 'zod', 'commander'].filter((name) =>
+const heavy = [
+  'fastify',
+  'pino',
+  'prom-client',
+  'better-sqlite3',
+  'ioredis',
+  'ws',
+  'zod',
+  'commander',
+].filter((name) =>
   loaded.some((file) => file.includes(`${path.sep}node_modules${path.sep}${name}${path.sep}`)),
 );
 console.log(

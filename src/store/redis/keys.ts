@@ -1,0 +1,59 @@
+/**
+ * Every key the Redis store writes, in one place. `P` is the key prefix (default `rtmskit:`), so several
+ * apps can share one Redis.
+ *
+ * | key                              | type   | TTL / bound                         | written by                         |
+ * |----------------------------------|--------|-------------------------------------|------------------------------------|
+ * | `P delivery:<key>`               | string | the claim's TTL (`SET NX PX`)       | `claim`                            |
+ * | `P {registry}:stream:<id>`       | hash   | none; deleted by `prune`            | `putStream`, `updateStream`, touch |
+ * | `P {registry}:streams`           | zset   | one member per stream record        | the same scripts, with the record  |
+ * | `P {registry}:active`            | zset   | the active records only             | the same scripts, with the record  |
+ * | `P {registry}:ended`             | zset   | the records that are not active     | the same scripts, with the record  |
+ * | `P {registry}:tombstone:<id>`    | string | none: the audit trail of deletions  | `putTombstone`                     |
+ * | `P {registry}:tombstones`        | zset   | one member per tombstone            | `putTombstone`, with the tombstone |
+ *
+ * `streams` and `active` are scored by `startedAt`, `ended` by `endedAt` (or `updatedAt` when the record
+ * has none), `tombstones` by `revokedAt`; equal scores sort by member (the stream id), as the SQLite
+ * store's `ORDER BY …, stream_id` does. The `{registry}` hash tag keeps a record and its indexes in one
+ * cluster slot, so the scripts that change both at once are allowed there; every key a script touches is
+ * passed to it in `KEYS`.
+ */
+
+/** The default key prefix. */
+export const DEFAULT_REDIS_KEY_PREFIX = 'rtmskit:';
+
+/** The keys of one store, under one prefix. */
+export class RedisKeys {
+  readonly streams: string;
+  readonly active: string;
+  readonly ended: string;
+  readonly tombstones: string;
+  private readonly prefix: string;
+  private readonly registry: string;
+
+  constructor(prefix: string = DEFAULT_REDIS_KEY_PREFIX) {
+    this.prefix = prefix;
+    this.registry = `${prefix}{registry}:`;
+    this.streams = `${this.registry}streams`;
+    this.active = `${this.registry}active`;
+    this.ended = `${this.registry}ended`;
+    this.tombstones = `${this.registry}tombstones`;
+  }
+
+  delivery(key: string): string {
+    return `${this.prefix}delivery:${key}`;
+  }
+
+  stream(streamId: string): string {
+    return `${this.registry}stream:${streamId}`;
+  }
+
+  tombstone(streamId: string): string {
+    return `${this.registry}tombstone:${streamId}`;
+  }
+
+  /** The indexes a registry script keeps in step with a record: `streams`, `active`, `ended`. */
+  get indexes(): [streams: string, active: string, ended: string] {
+    return [this.streams, this.active, this.ended];
+  }
+}
