@@ -116,7 +116,7 @@ export class RedisStore implements Store, AsyncDisposable {
     this.redis.on('error', (err: Error) => {
       this.lastError = err;
       if (this.closed) return;
-      options.onConnectionError?.(unreachable(err, this.facts()));
+      options.onConnectionError?.(unreachable(err, { ...this.facts(), lastError: undefined }));
     });
     this.redis.on('ready', () => {
       this.lastError = undefined;
