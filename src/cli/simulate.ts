@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import { StopReason } from '../protocol/enums.js';
 import { PRODUCTS, type Product } from '../protocol/products.js';
 import { parseDurationMs, parseFault, type ScheduledFault } from '../simulator/faults.js';
-import type { FrameMode, SimulatorOptions } from '../simulator/options.js';
+import type { FrameMode, KeepAliveMode, SimulatorOptions } from '../simulator/options.js';
 import { Simulator } from '../simulator/Simulator.js';
 import { type CliEnv, cliEnv, dotenvOption, settingValue } from './env.js';
 import { settingFlagText, settingsSection } from './help.js';
@@ -33,6 +33,7 @@ interface SimulateFlags {
   duration: string;
   timeScale: string;
   frames: string;
+  keepAlive: string;
   tls?: boolean;
   host: string;
   port: string;
@@ -58,6 +59,8 @@ export function simulatorOptionsOf(flags: SimulateFlags, env: CliEnv): Simulator
   }
   if (!(FRAME_MODES as readonly string[]).includes(flags.frames))
     throw CliError.badValue('--frames', flags.frames, `one of ${FRAME_MODES.join(', ')}`);
+  if (!(KEEP_ALIVE_MODES as readonly string[]).includes(flags.keepAlive))
+    throw CliError.badValue('--keep-alive', flags.keepAlive, `one of ${KEEP_ALIVE_MODES.join(', ')}`);
   const durationMs = parseDurationMs(flags.duration);
   if (durationMs === undefined || durationMs <= 0)
     throw CliError.badValue('--duration', flags.duration, 'a duration such as 30s, 2m or 1500ms');
@@ -105,6 +108,7 @@ export function simulatorOptionsOf(flags: SimulateFlags, env: CliEnv): Simulator
     tls: flags.tls ?? false,
     timeScale,
     frames: flags.frames as FrameMode,
+    keepAlive: flags.keepAlive as KeepAliveMode,
     faults,
     streams: intFlag('streams', flags.streams, 0),
     product: flags.product as Product,
@@ -118,6 +122,7 @@ function collect(value: string, previous: string[]): string[] {
 }
 
 const FRAME_MODES = ['text', 'binary', 'mixed'] as const satisfies readonly FrameMode[];
+const KEEP_ALIVE_MODES = ['idle', 'always'] as const satisfies readonly KeepAliveMode[];
 
 export function registerSimulate(program: Command): void {
   const simulate = program.command('simulate');
@@ -133,6 +138,11 @@ export function registerSimulate(program: Command): void {
     .option('--duration <time>', 'simulated length of each stream', '30s')
     .option('--time-scale <x>', 'run simulated time x times faster', '1')
     .option('--frames <mode>', `WebSocket frames: ${FRAME_MODES.join(', ')}`, 'text')
+    .option(
+      '--keep-alive <mode>',
+      'keep-alive requests on idle sockets only, as Zoom does (idle), or on every socket (always)',
+      'idle',
+    )
     .option('--tls', 'serve wss:// and https:// with a self-signed certificate')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', 'port for REST, OAuth, signaling and media (0: any)', '0')

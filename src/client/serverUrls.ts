@@ -3,6 +3,7 @@
  */
 import type { MediaKind } from '../protocol/enums.js';
 import { RTMS_ERROR_CODES, RtmsError } from '../protocol/errors.js';
+import { ALL_MEDIA_URL_KEY, MEDIA_URL_KEY_SPELLINGS } from '../protocol/mediaUrls.js';
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', '[::1]', 'localhost']);
 
@@ -45,20 +46,14 @@ export function checkServerUrl(url: string, allowedHosts: readonly string[], all
 }
 
 /** Keys tried, in order, for each kind's media URL in `media_server.server_urls`. */
-export const MEDIA_URL_KEYS: Readonly<Record<MediaKind, readonly string[]>> = {
-  audio: ['audio', 'all'],
-  video: ['video', 'all'],
-  transcript: ['transcript', 'all'],
-  deskshare: ['deskshare', 'sharescreen', 'share', 'all'],
-  chat: ['chat', 'all'],
-};
+export const MEDIA_URL_KEYS = MEDIA_URL_KEY_SPELLINGS;
 
 /** The media URL for a kind, or `undefined` when the server offers none. */
 export function mediaUrlFor(
   kind: MediaKind | 'all',
   urls: Readonly<Record<string, string>>,
 ): string | undefined {
-  const keys = kind === 'all' ? ['all'] : MEDIA_URL_KEYS[kind];
+  const keys = kind === 'all' ? [ALL_MEDIA_URL_KEY] : MEDIA_URL_KEYS[kind];
   for (const key of keys) {
     const url = urls[key];
     if (typeof url === 'string' && url.length > 0) return url;

@@ -32,11 +32,20 @@ const STATUS_FIELDS: FieldSpec = [
   ['reason', 'string', false],
 ];
 
+/** A handshake's `protocol_version`, when present, is a version number (1 or more). */
+function checkProtocolVersion(msg: Record<string, unknown>, type: MessageType): DecodeError | undefined {
+  const version = msg.protocol_version;
+  if (version === undefined || (version as number) >= 1) return undefined;
+  return invalidField(type, 'protocol_version', 'an integer of at least 1 (or absent, meaning 1)');
+}
+
 /** Keyed by {@link DecodableType}, so a message type added to the enum without a spec does not compile. */
 const SPECS = {
   [MessageType.SIGNALING_HAND_SHAKE_REQ]: {
+    // Zoom's own samples and RTMSManager leave protocol_version out: absent means version 1.
+    finish: (msg) => checkProtocolVersion(msg, MessageType.SIGNALING_HAND_SHAKE_REQ),
     fields: [
-      ['protocol_version', 'int', true],
+      ['protocol_version', 'int', false],
       ['sequence', 'int', false],
       ['rtms_stream_id', 'string', true],
       ['signature', 'string', true],
@@ -65,8 +74,9 @@ const SPECS = {
     },
   },
   [MessageType.DATA_HAND_SHAKE_REQ]: {
+    finish: (msg) => checkProtocolVersion(msg, MessageType.DATA_HAND_SHAKE_REQ),
     fields: [
-      ['protocol_version', 'int', true],
+      ['protocol_version', 'int', false],
       ['sequence', 'int', false],
       ['rtms_stream_id', 'string', true],
       ['signature', 'string', true],

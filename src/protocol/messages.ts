@@ -83,7 +83,8 @@ export interface MediaParams {
 /** msg 1, client → server on the signaling socket. */
 export interface SignalingHandshakeRequest extends InstanceIdFields {
   msg_type: MessageType.SIGNALING_HAND_SHAKE_REQ;
-  protocol_version: number;
+  /** Absent means 1: Zoom's own clients leave it out. */
+  protocol_version?: number;
   sequence?: number;
   rtms_stream_id: string;
   signature: string;
@@ -110,7 +111,8 @@ export interface SignalingHandshakeResponse {
 /** msg 3, client → server on a media socket. */
 export interface DataHandshakeRequest extends InstanceIdFields {
   msg_type: MessageType.DATA_HAND_SHAKE_REQ;
-  protocol_version: number;
+  /** Absent means 1. */
+  protocol_version?: number;
   sequence?: number;
   rtms_stream_id: string;
   signature: string;

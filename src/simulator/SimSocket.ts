@@ -8,14 +8,14 @@ import { CloseCode } from '../protocol/closeCodes.js';
 import { encodeMessage } from '../protocol/codec.js';
 import { MessageType } from '../protocol/enums.js';
 import type { AudioMessage, RtmsMessage } from '../protocol/messages.js';
-import type { FrameMode } from './options.js';
+import type { FrameMode, KeepAliveMode } from './options.js';
 import type { KeepAliveCounters } from './report.js';
 
 export interface SimSocketOptions {
   frames: FrameMode;
   keepAliveIntervalMs: number;
   keepAliveMaxMissed: number;
-  keepAliveMode: 'always' | 'idle';
+  keepAliveMode: KeepAliveMode;
   counters: KeepAliveCounters;
 }
 
@@ -46,6 +46,11 @@ function encodeAudio(msg: AudioMessage): string {
   return JSON.stringify({ msg_type: msg.msg_type, content: { ...c, data } });
 }
 
+/** Media data messages (14–18): what makes a connection busy, so that Zoom does not ping it. */
+function isMediaData(type: MessageType): boolean {
+  return type >= MessageType.MEDIA_DATA_AUDIO && type <= MessageType.MEDIA_DATA_CHAT;
+}
+
 /** Above this much unsent data the media pump waits for the client to catch up. */
 export const BACKPRESSURE_BYTES = 4 * 1024 * 1024;
 
@@ -57,7 +62,8 @@ export class SimSocket {
   private readonly options: SimSocketOptions;
   private readonly outstanding = new Set<number>();
   private framesSent = 0;
-  private lastDataAt = 0;
+  /** A media frame went out since the last keep-alive tick: the connection is busy. */
+  private mediaSinceTick = false;
   private keepAliveStopped = false;
   private closed = false;
 
@@ -79,7 +85,7 @@ export class SimSocket {
     if (!this.isOpen) return;
     const text = msg.msg_type === MessageType.MEDIA_DATA_AUDIO ? encodeAudio(msg) : encodeMessage(msg);
     this.sendRaw(text);
-    if (msg.msg_type !== MessageType.KEEP_ALIVE_REQ) this.lastDataAt = performance.now();
+    if (isMediaData(msg.msg_type)) this.mediaSinceTick = true;
   }
 
   /** Sends text exactly as given (used for malformed frames). */
@@ -107,16 +113,20 @@ export class SimSocket {
   /** One keep-alive interval went by: sends the next request. True when too many went unanswered. */
   keepAliveTick(): boolean {
     if (!this.isOpen || this.keepAliveStopped) return false;
+    // Zoom pings a connection only while no data flows on it: a media frame sent since the last tick
+    // makes the socket busy, and a busy socket owes no answers (the requests still open are forgiven).
+    // Signaling carries no media, so it is pinged all along.
+    const busy = this.mediaSinceTick;
+    this.mediaSinceTick = false;
+    if (this.options.keepAliveMode === 'idle' && busy) {
+      this.outstanding.clear();
+      return false;
+    }
     if (this.outstanding.size >= this.options.keepAliveMaxMissed) {
       this.options.counters.missed++;
       return true;
     }
     if (this.outstanding.size > 0) this.options.counters.missed++;
-    const idleFor = performance.now() - this.lastDataAt;
-    if (this.options.keepAliveMode === 'idle' && idleFor < this.options.keepAliveIntervalMs) {
-      this.outstanding.clear();
-      return false;
-    }
     let timestamp = Date.now();
     while (this.outstanding.has(timestamp)) timestamp++;
     this.outstanding.add(timestamp);

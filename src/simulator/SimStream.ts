@@ -184,11 +184,13 @@ export class SimStream {
     this.nodeId = nodeId;
     const prev = this.state;
     if (prev.status === 'ended') return;
+    const earlier = this.windows.takeMediaLosses();
     this.setState({
       status: 'interrupted',
       media: [],
       paused: isPaused(prev),
       lostKinds: prev.status === 'interrupted' ? prev.lostKinds : [],
+      earlierLosses: [...(prev.status === 'interrupted' ? prev.earlierLosses : []), ...earlier.counted],
     });
     this.counters.interrupted();
     this.windows.openSignaling(false);

@@ -6,6 +6,7 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { StopReason } from '../protocol/enums.js';
 import { RtmsError } from '../protocol/errors.js';
+import { ALL_MEDIA_URL_KEY, ZOOM_MEDIA_URL_KEYS } from '../protocol/mediaUrls.js';
 import { PRODUCT_INFO, type Product, URL_VALIDATION_EVENT } from '../protocol/products.js';
 import { PictureLibrary } from './content/pictures.js';
 import { buildScenario } from './content/scenario.js';
@@ -284,7 +285,7 @@ export class Simulator extends EventEmitter<SimulatorEvents> implements AsyncDis
     return {
       timing: this.timing,
       frames: this.frames,
-      keepAliveMode: options.keepAlive ?? 'always',
+      keepAliveMode: options.keepAlive ?? 'idle',
       duplicateSignaling: options.duplicateSignaling ?? 'reject',
       structuredChat: options.structuredChat ?? false,
       wav,
@@ -300,10 +301,11 @@ export class Simulator extends EventEmitter<SimulatorEvents> implements AsyncDis
         const node = sim.nodeById(stream.nodeId);
         const urls: Record<string, string> = {};
         for (const kind of PRODUCT_KINDS[stream.product]) {
-          const key = options.mediaUrlKeys?.[kind] === undefined ? kind : options.mediaUrlKeys[kind];
+          const chosen = options.mediaUrlKeys?.[kind];
+          const key = chosen === undefined ? ZOOM_MEDIA_URL_KEYS[kind] : chosen;
           if (key !== null) urls[key] = node.mediaUrl(key);
         }
-        urls.all = node.mediaUrl('all');
+        urls[ALL_MEDIA_URL_KEY] = node.mediaUrl(ALL_MEDIA_URL_KEY);
         return urls;
       },
       webhook: (stream, kind) => sim.webhooks.send(stream, kind),

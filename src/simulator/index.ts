@@ -1,5 +1,11 @@
 export { FAULT_NAMES, type Fault, type FaultType, parseFault, type ScheduledFault } from './faults.js';
-export type { FrameMode, SimulatorCredentials, SimulatorOptions, StreamOptions } from './options.js';
+export type {
+  FrameMode,
+  KeepAliveMode,
+  SimulatorCredentials,
+  SimulatorOptions,
+  StreamOptions,
+} from './options.js';
 export type { SimulatorReport, StreamReport } from './report.js';
 export {
   type SimLogEntry,

@@ -40,6 +40,9 @@ export interface SimulatorCredentials {
 
 export type FrameMode = 'text' | 'binary' | 'mixed';
 
+/** Which sockets get keep-alive requests; see {@link SimulatorOptions.keepAlive}. */
+export type KeepAliveMode = 'idle' | 'always';
+
 export interface SimulatorOptions {
   /** Where webhooks go. Without it, webhooks are only emitted as `webhook` events. */
   webhookUrl?: string;
@@ -56,14 +59,20 @@ export interface SimulatorOptions {
   frames?: FrameMode;
   /** A second signaling connection for a live stream: rejected with status 8 (Zoom) or evicts the first. */
   duplicateSignaling?: 'reject' | 'evict';
-  /** Send keep-alives on every socket (`always`, default) or only on sockets that sent nothing else lately. */
-  keepAlive?: 'always' | 'idle';
+  /**
+   * Keep-alive requests only on sockets that sent no data for an interval (`idle`, default, as Zoom does),
+   * or on every socket whatever flows on it (`always`, to test a client's answers on busy sockets).
+   */
+  keepAlive?: KeepAliveMode;
   /** Nominal timings, before `timeScale`. */
   keepAliveIntervalMs?: number;
   keepAliveMaxMissed?: number;
   signalingWindowMs?: number;
   mediaWindowMs?: number;
-  /** Keys of `media_server.server_urls` (besides `all`); default: the product's kinds. */
+  /**
+   * Keys of `media_server.server_urls` (besides `all`), null to leave a kind out; default: Zoom's keys for
+   * the product's kinds (screen share is `sharescreen`).
+   */
   mediaUrlKeys?: Partial<Record<MediaKind, string | null>>;
   /** A PCM16 WAV file whose audio replaces the tones while someone speaks. */
   audioWav?: string;

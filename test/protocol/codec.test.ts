@@ -185,6 +185,16 @@ const SAMPLES: ReadonlyArray<readonly [string, RtmsMessage]> = [
     },
   ],
   [
+    // As Zoom's own sample clients send it: no protocol_version.
+    'SIGNALING_HAND_SHAKE_REQ without protocol_version',
+    {
+      msg_type: MessageType.SIGNALING_HAND_SHAKE_REQ,
+      meeting_uuid: MEETING_UUID,
+      rtms_stream_id: STREAM_ID,
+      signature: SIGNATURE,
+    },
+  ],
+  [
     'SIGNALING_HAND_SHAKE_RESP',
     {
       msg_type: MessageType.SIGNALING_HAND_SHAKE_RESP,
@@ -743,11 +753,19 @@ const MALFORMED: readonly MalformedCase[] = [
     msgType: 28,
   },
   {
-    name: 'signaling handshake with protocol_version missing',
-    frame: '{"msg_type":1,"rtms_stream_id":"s","signature":"x","meeting_uuid":"m"}',
+    // Absent means version 1 (Zoom's own clients leave it out); present, it must be a version number.
+    name: 'signaling handshake with protocol_version 0',
+    frame: '{"msg_type":1,"protocol_version":0,"rtms_stream_id":"s","signature":"x","meeting_uuid":"m"}',
     code: 'INVALID_FIELD',
     field: 'protocol_version',
     msgType: 1,
+  },
+  {
+    name: 'media handshake with protocol_version as a string',
+    frame: '{"msg_type":3,"protocol_version":"1","rtms_stream_id":"s","signature":"x","media_type":1}',
+    code: 'INVALID_FIELD',
+    field: 'protocol_version',
+    msgType: 3,
   },
   {
     name: 'metadata content is a string',

@@ -66,15 +66,16 @@ function audioContents(socket: RawSocket): AudioContent[] {
 
 describe('happy path per product', () => {
   const cases = [
-    { product: 'meeting', kinds: ['audio', 'video', 'deskshare', 'transcript', 'chat'] },
-    { product: 'webinar', kinds: ['audio', 'video', 'deskshare', 'transcript', 'chat'] },
-    { product: 'session', kinds: ['audio', 'video', 'deskshare', 'transcript'] },
-    { product: 'contact_center', kinds: ['audio', 'transcript'] },
+    // Zoom's own libraries read screen share from `sharescreen`.
+    { product: 'meeting', urlKeys: ['audio', 'video', 'sharescreen', 'transcript', 'chat'] },
+    { product: 'webinar', urlKeys: ['audio', 'video', 'sharescreen', 'transcript', 'chat'] },
+    { product: 'session', urlKeys: ['audio', 'video', 'sharescreen', 'transcript'] },
+    { product: 'contact_center', urlKeys: ['audio', 'transcript'] },
   ] as const;
 
   it.each(cases)(
     '$product: handshakes, confirms default audio, and holds media until the ack',
-    async ({ product, kinds }) => {
+    async ({ product, urlKeys }) => {
       const { sim } = await harness.start({
         credentials: { videoSdkKey: 'vsdk-key-0001', videoSdkSecret: 'vsdk-secret-0001' },
       });
@@ -85,7 +86,7 @@ describe('happy path per product', () => {
       const { socket: signaling, response } = await connectSignaling(signalingUrlOf(info), creds, ids);
       expect(response.status_code).toBe(0);
       const urls = mediaUrlsOf(response);
-      expect(Object.keys(urls).sort()).toEqual([...kinds, 'all'].sort());
+      expect(Object.keys(urls).sort()).toEqual([...urlKeys, 'all'].sort());
       const port = new URL(signalingUrlOf(info)).port;
       for (const [key, url] of Object.entries(urls)) {
         expect(url).toBe(`ws://127.0.0.1:${port}/media/${key}`);
@@ -109,7 +110,7 @@ describe('happy path per product', () => {
       expect(mediaBytes(first).length).toBe(DEFAULT_AUDIO_FRAME_BYTES);
       expect((first.content as AudioContent).length).toBe(DEFAULT_AUDIO_FRAME_BYTES);
       expect((first.content as AudioContent).user_id).toBe(0);
-      // FIRST_PACKET_TIMESTAMP comes by itself after the ack, unsubscribed.
+      // FIRST_PACKET_TIMESTAMP came by itself once signaling was up, unsubscribed.
       const firstPacket = await signaling.waitFor(
         (m) => m.msg_type === MSG.EVENT_UPDATE && (m.event as { event_type: number }).event_type === 1,
       );
@@ -338,8 +339,10 @@ describe('duplicate connections', () => {
 });
 
 describe('keep-alive', () => {
+  // Requests on busy sockets too, so that a client's answers on media sockets are tested.
+  const ALWAYS = { keepAlive: 'always' } as const;
   it('msg 12 with a timestamp on both sockets; echoed msg 13 counted; stream stays active', async () => {
-    const { sim } = await harness.start();
+    const { sim } = await harness.start(ALWAYS);
     const stream = await openStream(sim);
     const audio = await openAudio(stream);
     await stream.signaling.waitForCount(MSG.KEEP_ALIVE_REQ, 2);
@@ -363,7 +366,7 @@ describe('keep-alive', () => {
   });
 
   it('unanswered on signaling: both sockets close, rtms_interrupted, then rtms_stopped 24', async () => {
-    const { sim, webhooks } = await harness.start();
+    const { sim, webhooks } = await harness.start(ALWAYS);
     const stream = await openStream(sim);
     const audio = await openAudio(stream);
     stream.signaling.answerKeepAlive = false;
@@ -389,7 +392,7 @@ describe('keep-alive', () => {
   });
 
   it('signaling back inside the window: active, recoveries 1, audio flows, no rtms_stopped', async () => {
-    const { sim, webhooks } = await harness.start();
+    const { sim, webhooks } = await harness.start(ALWAYS);
     const stream = await openStream(sim);
     const audio = await openAudio(stream);
     await audio.waitForCount(MSG.AUDIO, 1);
@@ -422,7 +425,7 @@ describe('keep-alive', () => {
   });
 
   it('unanswered on audio only: audio closes, event 7 for audio, msg 8 state 2 reason 14', async () => {
-    const { sim } = await harness.start();
+    const { sim } = await harness.start(ALWAYS);
     const stream = await openStream(sim);
     const audio = await openAudio(stream);
     audio.answerKeepAlive = false;
@@ -440,7 +443,7 @@ describe('keep-alive', () => {
   });
 
   it('audio reconnected inside the media window: recoveries 1 and msg 8 state 1', async () => {
-    const { sim, webhooks } = await harness.start();
+    const { sim, webhooks } = await harness.start(ALWAYS);
     const stream = await openStream(sim);
     const audio = await openAudio(stream);
     audio.answerKeepAlive = false;
@@ -459,7 +462,7 @@ describe('keep-alive', () => {
   });
 
   it('audio not reconnected: the stream ends with reason 24 after the media window', async () => {
-    const { sim, webhooks } = await harness.start();
+    const { sim, webhooks } = await harness.start(ALWAYS);
     const stream = await openStream(sim);
     const audio = await openAudio(stream);
     audio.answerKeepAlive = false;
@@ -524,7 +527,7 @@ describe('faults applied live', () => {
   });
 
   it('stop-keepalive: no msg 12 after it, and no timeout either', async () => {
-    const { sim } = await harness.start();
+    const { sim } = await harness.start({ keepAlive: 'always' });
     const stream = await openStream(sim);
     const audio = await openAudio(stream);
     await stream.signaling.waitForCount(MSG.KEEP_ALIVE_REQ, 1);

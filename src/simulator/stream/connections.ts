@@ -20,6 +20,7 @@ import type { MediaFlow } from './mediaFlow.js';
 import { onMediaFrame, onSignalingFrame, type SignalingPeer } from './signalingMessages.js';
 import {
   type Farewell,
+  type Interrupted,
   isPaused,
   type MediaLink,
   mediaOf,
@@ -99,10 +100,12 @@ export class Connections {
       stream: paused ? StreamState.PAUSED : StreamState.ACTIVE,
       session: paused ? SessionState.PAUSED : SessionState.STARTED,
     });
+    // Zoom announces where the media starts as soon as signaling is up, before any CLIENT_READY_ACK.
+    const first = this.flow.signalingUp(this.peer.simNow());
+    if (first !== undefined)
+      this.peer.sendEvent({ event_type: EventType.FIRST_PACKET_TIMESTAMP, timestamp: first });
     this.windows.startKeepAlive(socket, () => this.signalingLost(socket, 'keepalive'));
-    if (prev.status === 'interrupted' && prev.lostKinds.length > 0) {
-      this.windows.openMedia(prev.lostKinds, false, false);
-    }
+    if (prev.status === 'interrupted') this.awaitLostMedia(prev);
     this.peer.log(recovering ? 'signaling reconnected inside the window' : 'signaling connected');
   }
 
@@ -133,16 +136,34 @@ export class Connections {
     const prev = this.machine.state;
     if (prev.status !== 'active' && prev.status !== 'paused') return;
     if (prev.signaling !== socket) return;
+    const earlier = this.windows.takeMediaLosses();
     this.machine.setState({
       status: 'interrupted',
       media: [],
       paused: prev.status === 'paused',
-      lostKinds: [...new Set(prev.media.flatMap((link) => link.kinds))],
+      lostKinds: [...new Set([...prev.media.flatMap((link) => link.kinds), ...earlier.uncounted])],
+      earlierLosses: earlier.counted,
     });
     this.counters.interrupted();
     this.peer.log(`signaling lost (${cause}); waiting ${Math.round(this.host.timing.signalingWindowMs)} ms`);
     this.host.webhook(this.stream, 'interrupted');
     this.windows.openSignaling(cause === 'keepalive');
+  }
+
+  /**
+   * Signaling is back after an interruption: the media it dropped, and media lost before it, must come
+   * back inside the media window. Kinds that reconnected meanwhile are back already.
+   */
+  private awaitLostMedia(prev: Interrupted): void {
+    const connected = new Set(prev.media.flatMap((link) => link.kinds));
+    const missing = (kinds: readonly MediaKind[]) => kinds.filter((kind) => !connected.has(kind));
+    const dropped = missing(prev.lostKinds);
+    if (dropped.length > 0) this.windows.openMedia(dropped, false, false);
+    for (const lost of prev.earlierLosses) {
+      const still = missing(lost);
+      if (still.length > 0) this.windows.openMedia(still, false, true);
+      else this.mediaRecovered(lost);
+    }
   }
 
   /** A media socket is gone: Zoom says so on signaling and waits for its kinds to come back. */
@@ -151,7 +172,13 @@ export class Connections {
     if (!media.includes(link)) return;
     const others = media.filter((other) => other !== link);
     this.machine.setState(withMedia(this.machine.state, others));
-    if (this.machine.state.status === 'interrupted') return;
+    const status = this.machine.state.status;
+    // Before signaling is up there is no stream to interrupt: the app connects media again after it.
+    if (status === 'starting') {
+      this.peer.log(`media lost before signaling (${cause}): ${link.kinds.join('+')}`);
+      return;
+    }
+    if (status === 'interrupted') return;
     this.counters.interrupted();
     this.peer.log(`media lost (${cause}): ${link.kinds.join('+')}`);
     this.peer.sendEvent({

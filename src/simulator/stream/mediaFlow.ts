@@ -62,10 +62,18 @@ export class MediaFlow {
   }
 
   /**
-   * A CLIENT_READY_ACK at simulated `now`: every connection accepted since the last one starts. Returns
-   * the FIRST_PACKET_TIMESTAMP to announce (epoch ms), the first time there is media to start.
+   * The signaling connection is up at simulated `now`. Returns the FIRST_PACKET_TIMESTAMP to announce
+   * (epoch ms) the first time: where the stream's media starts for this app, the oldest buffered audio
+   * when `buffer_data` holds, else the present.
    */
-  ready(media: readonly MediaLink[], now: number): number | undefined {
+  signalingUp(now: number): number | undefined {
+    if (this.firstPacketSent) return undefined;
+    this.firstPacketSent = true;
+    return Math.round(this.ctx.tsBase + (this.bufferData ? Math.max(0, now - AUDIO_BUFFER_MS) : now));
+  }
+
+  /** A CLIENT_READY_ACK at simulated `now`: every connection accepted since the last one starts. */
+  ready(media: readonly MediaLink[], now: number): void {
     for (const link of media) {
       if (link.ready) continue;
       link.ready = true;
@@ -84,9 +92,6 @@ export class MediaFlow {
         }
       }
     }
-    if (this.firstPacketSent || media.length === 0) return undefined;
-    this.firstPacketSent = true;
-    return Math.round(this.ctx.tsBase + (this.cursors.get('audio') ?? now));
   }
 
   /** Nothing said while the stream was paused is delivered. */

@@ -53,12 +53,9 @@ export function onSignalingFrame(
     case MessageType.EVENT_SUBSCRIPTION:
       peer.events.subscribe(msg.events);
       return;
-    case MessageType.CLIENT_READY_ACK: {
-      const first = peer.flow.ready(peer.media(), peer.simNow());
-      if (first !== undefined)
-        peer.sendEvent({ event_type: EventType.FIRST_PACKET_TIMESTAMP, timestamp: first });
+    case MessageType.CLIENT_READY_ACK:
+      peer.flow.ready(peer.media(), peer.simNow());
       return;
-    }
     case MessageType.SESSION_STATE_REQ:
       socket.send({
         msg_type: MessageType.SESSION_STATE_RESP,

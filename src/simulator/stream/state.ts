@@ -43,6 +43,11 @@ export interface Interrupted {
   readonly paused: boolean;
   /** Media kinds connected when signaling was lost: they must come back too. */
   readonly lostKinds: readonly MediaKind[];
+  /**
+   * Media connections lost before signaling was, each already counted as an interruption of its own:
+   * the kinds still missing of each. Each counts as a recovery once its kinds are all back.
+   */
+  readonly earlierLosses: readonly (readonly MediaKind[])[];
 }
 
 export interface Ended {

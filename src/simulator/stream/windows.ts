@@ -80,6 +80,23 @@ export class Windows {
     return recovered;
   }
 
+  /**
+   * Closes every media window, because signaling is lost too and its window now covers them, and returns
+   * what they were waiting for: the kinds of windows that count a recovery of their own, one group per
+   * window, and the kinds of those that do not (they were lost with an earlier signaling loss).
+   */
+  takeMediaLosses(): { counted: MediaKind[][]; uncounted: MediaKind[] } {
+    const counted: MediaKind[][] = [];
+    const uncounted: MediaKind[] = [];
+    for (const window of new Set(this.media.values())) {
+      clearTimeout(window.timer);
+      if (window.countsRecovery) counted.push([...window.pending]);
+      else uncounted.push(...window.pending);
+    }
+    this.media.clear();
+    return { counted, uncounted };
+  }
+
   /** Sends KEEP_ALIVE_REQ on `socket` every interval; `timedOut` runs once the missed ones run out. */
   startKeepAlive(socket: SimSocket, timedOut: () => void): void {
     if (this.keepAlives.has(socket) || !socket.isOpen) return;
