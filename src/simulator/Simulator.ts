@@ -121,14 +121,20 @@ export class Simulator extends EventEmitter<SimulatorEvents> implements AsyncDis
     const wav = options.audioWav ? new WavAudioSource(await readWav(options.audioWav)) : undefined;
     const pictures = await PictureLibrary.load();
     const sim = new Simulator(options, tls, pictures, wav);
-    await sim.addNode(options.port ?? 0);
-    sim.pump.start();
-    if (options.webhookUrl) {
-      sim.urlValidation = await sim.webhooks.validateUrl();
-      const v = sim.urlValidation;
-      sim.log(undefined, `${URL_VALIDATION_EVENT}: ${v.ok ? 'ok' : `FAILED (${v.reason ?? v.status})`}`);
+    try {
+      await sim.addNode(options.port ?? 0);
+      sim.pump.start();
+      if (options.webhookUrl) {
+        sim.urlValidation = await sim.webhooks.validateUrl();
+        const v = sim.urlValidation;
+        sim.log(undefined, `${URL_VALIDATION_EVENT}: ${v.ok ? 'ok' : `FAILED (${v.reason ?? v.status})`}`);
+      }
+      for (let i = 0; i < (options.streams ?? 0); i++) sim.startStream();
+    } catch (err) {
+      // A start that fails half way leaves no server listening and no timer running.
+      await sim.close();
+      throw err;
     }
-    for (let i = 0; i < (options.streams ?? 0); i++) sim.startStream();
     return sim;
   }
 
@@ -171,6 +177,11 @@ export class Simulator extends EventEmitter<SimulatorEvents> implements AsyncDis
       },
       this.tls,
     );
+    // A failover's new server that finishes listening after close() must not outlive the simulator.
+    if (this.closed) {
+      await node.close();
+      throw RtmsError.closed('simulator');
+    }
     this.nodes.push(node);
     return node;
   }
