@@ -34,6 +34,7 @@ interface SimulateFlags {
   timeScale: string;
   frames: string;
   keepAlive: string;
+  interpretation?: boolean;
   tls?: boolean;
   host: string;
   port: string;
@@ -109,6 +110,7 @@ export function simulatorOptionsOf(flags: SimulateFlags, env: CliEnv): Simulator
     timeScale,
     frames: flags.frames as FrameMode,
     keepAlive: flags.keepAlive as KeepAliveMode,
+    interpretation: flags.interpretation ?? false,
     faults,
     streams: intFlag('streams', flags.streams, 0),
     product: flags.product as Product,
@@ -143,6 +145,7 @@ export function registerSimulate(program: Command): void {
       'keep-alive requests on idle sockets only, as Zoom does (idle), or on every socket (always)',
       'idle',
     )
+    .option('--interpretation', 'the AI interpreter is on: audio sockets get its metadata (msg 23)')
     .option('--tls', 'serve wss:// and https:// with a self-signed certificate')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', 'port for REST, OAuth, signaling and media (0: any)', '0')
