@@ -111,6 +111,8 @@ async function runDemo(flags: DemoFlags): Promise<number> {
     webhookPath: '/webhook',
     dataDir,
     storeUrl: `sqlite:${resolve(dataDir, 'rtmskit.db')}`,
+    redisPassword: undefined,
+    instanceId: 'demo',
     media: ['audio', 'transcript', 'chat'],
     audioLayout: 'auto',
     allowedHosts: ['*.zoom.us'],

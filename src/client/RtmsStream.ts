@@ -153,6 +153,11 @@ export class RtmsStream extends EventEmitter<StreamEvents> implements AsyncDispo
     return this.options.streamId;
   }
 
+  /** The signaling URLs the stream connects to now (those of its latest `rtms_started`), best first. */
+  get signalingUrls(): readonly string[] {
+    return this.serverUrls;
+  }
+
   get status(): StreamStatus {
     return this.state.status;
   }

@@ -1,20 +1,27 @@
 /**
  * Turns webhook events into streams and keeps exactly one connection per `rtms_stream_id`: a retried
  * delivery is ignored, a new `rtms_started` for a live stream is a failover, `rtms_interrupted`
- * reconnects, `rtms_stopped` ends.
+ * reconnects, `rtms_stopped` ends. In a fleet, a stream held by another instance is left to it and its
+ * events are routed there (see {@link Ownership}).
  */
 import { EventEmitter } from 'node:events';
 import type { ParticipantInfo, StreamEvents } from '../client/events.js';
-import { DEFAULT_MAX_CONCURRENT_HANDSHAKES, HandshakeLimiter } from '../client/handshakeGate.js';
+import {
+  DEFAULT_MAX_CONCURRENT_HANDSHAKES,
+  type HandshakeGate,
+  HandshakeLimiter,
+} from '../client/handshakeGate.js';
 import type { RtmsStreamOptions } from '../client/options.js';
 import { RtmsStream } from '../client/RtmsStream.js';
 import { type ListenerCounts, safeEmit2, trackListeners } from '../client/safeEmit.js';
 import { RTMS_ERROR_CODES, RtmsError } from '../protocol/errors.js';
 import type { WebhookEvent } from '../webhook/events.js';
 import { DELIVERY_TTL_MS, type DeliveryLedger, MemoryDeliveryLedger } from './DeliveryLedger.js';
+import { type Ownership, SOLE_OWNER } from './ownership.js';
 import {
   type ManagerEvents,
   type ManagerOutcome,
+  type RemovedEvent,
   type ResumeInfo,
   type StreamManagerOptions,
   type StreamRef,
@@ -37,7 +44,18 @@ interface Entry {
   stream: RtmsStream;
   startedAt: number;
   participants: Map<string, ParticipantInfo>;
+  /** Closed because another instance holds the stream now. */
+  released: boolean;
 }
+
+/** How an event reached the manager: from Zoom (claimed here, may be routed on) or routed by a peer. */
+interface Arrival {
+  claim: boolean;
+  mayRoute: boolean;
+}
+
+const FROM_ZOOM: Arrival = { claim: true, mayRoute: true };
+const ROUTED: Arrival = { claim: false, mayRoute: false };
 
 function snapshotOf({ ref, stream, startedAt, participants }: Entry): StreamSnapshot {
   return {
@@ -57,6 +75,7 @@ export class StreamManager extends EventEmitter<ManagerEvents> implements AsyncD
   private readonly ledger: DeliveryLedger;
   /** Shared by every stream: how many sockets may handshake at once. */
   private readonly handshakeGate: HandshakeLimiter;
+  private readonly ownership: Ownership;
   private readonly entries = new Map<string, Entry>();
   /** Per stream, the tail of its event queue: events for one stream run in order. */
   private readonly queues = new Map<string, Promise<unknown>>();
@@ -69,6 +88,7 @@ export class StreamManager extends EventEmitter<ManagerEvents> implements AsyncD
     this.listening = trackListeners(this as unknown as EventEmitter);
     this.options = options;
     this.ledger = options.ledger ?? new MemoryDeliveryLedger();
+    this.ownership = options.ownership ?? SOLE_OWNER;
     this.handshakeGate = new HandshakeLimiter(
       options.maxConcurrentHandshakes ?? DEFAULT_MAX_CONCURRENT_HANDSHAKES,
     );
@@ -93,44 +113,87 @@ export class StreamManager extends EventEmitter<ManagerEvents> implements AsyncD
    * on each other. Resolves with what was done.
    */
   handleWebhook(event: WebhookEvent): Promise<ManagerOutcome> {
+    return this.handle(event, FROM_ZOOM);
+  }
+
+  /**
+   * Acts on an event another instance of the fleet claimed and routed here, because this one holds its
+   * stream. It is not claimed again, and never routed on.
+   */
+  handleRouted(event: WebhookEvent): Promise<ManagerOutcome> {
+    return this.handle(event, ROUTED);
+  }
+
+  private handle(event: WebhookEvent, arrival: Arrival): Promise<ManagerOutcome> {
     const key = 'streamId' in event ? event.streamId : `account:${event.event}`;
-    return this.enqueue(key, () => this.handleInOrder(event)).then((outcome) => {
+    return this.enqueue(key, () => this.handleInOrder(event, arrival)).then((outcome) => {
       this.emit('webhookHandled', event, outcome);
       return outcome;
     });
   }
 
-  private async handleInOrder(event: WebhookEvent): Promise<ManagerOutcome> {
+  private async handleInOrder(event: WebhookEvent, arrival: Arrival): Promise<ManagerOutcome> {
     if (this.closing) return 'ignored';
+    if (event.kind !== 'started' && event.kind !== 'interrupted' && event.kind !== 'stopped') {
+      return 'ignored';
+    }
     const ttl = this.options.deliveryTtlMs ?? DELIVERY_TTL_MS;
+    if (arrival.claim && !(await this.ledger.claim(event.deliveryKey, ttl))) return 'duplicate';
+    const live = this.entries.get(event.streamId);
     switch (event.kind) {
       case 'started': {
-        if (!(await this.ledger.claim(event.deliveryKey, ttl))) return 'duplicate';
-        const live = this.entries.get(event.streamId);
         if (live) {
           live.stream.failover(event.serverUrls);
           return 'failover';
         }
+        const claim = await this.ownership.acquire(event.streamId);
+        if (!claim.held) {
+          if (!arrival.mayRoute) return 'ignored';
+          await this.ownership.route(claim.owner, event);
+          return 'routed';
+        }
+        if (this.closing) {
+          await this.ownership.release(event.streamId);
+          return 'ignored';
+        }
         this.open(startOf(event));
         return 'connecting';
       }
-      case 'interrupted': {
-        if (!(await this.ledger.claim(event.deliveryKey, ttl))) return 'duplicate';
-        const live = this.entries.get(event.streamId);
-        if (!live) return 'ignored';
+      case 'interrupted':
+        if (!live) {
+          await this.ownership.connectionGone(event.streamId);
+          return this.routeOn(event, arrival);
+        }
         live.stream.reconnect('rtms_interrupted webhook');
         return 'reconnecting';
-      }
-      case 'stopped': {
-        if (!(await this.ledger.claim(event.deliveryKey, ttl))) return 'duplicate';
-        const live = this.entries.get(event.streamId);
-        if (!live) return 'ignored';
+      case 'stopped':
+        if (!live) return this.routeOn(event, arrival);
         live.stream.stop(event.stopReason);
         return 'stopped';
-      }
-      default:
-        return 'ignored';
     }
+  }
+
+  /** An event for a stream not held here: to the instance that holds it, if one does. */
+  private async routeOn(
+    event: WebhookEvent & { streamId: string },
+    arrival: Arrival,
+  ): Promise<ManagerOutcome> {
+    if (!arrival.mayRoute) return 'ignored';
+    const owner = await this.ownership.ownerOf(event.streamId);
+    if (owner === undefined || owner === this.ownership.instanceId) return 'ignored';
+    await this.ownership.route(owner, event);
+    return 'routed';
+  }
+
+  /**
+   * Closes a stream here without ending it, because another instance of the fleet holds it now (its
+   * lease moved on). `streamRemoved` says `released`. Does nothing for a stream not held here.
+   */
+  async release(streamId: string): Promise<void> {
+    const entry = this.entries.get(streamId);
+    if (!entry) return;
+    entry.released = true;
+    await entry.stream.close({ graceful: false });
   }
 
   /**
@@ -138,8 +201,14 @@ export class StreamManager extends EventEmitter<ManagerEvents> implements AsyncD
    * Zoom's window, or ends `lost`. Ignored when the stream is already live.
    */
   resume(info: ResumeInfo): Promise<ManagerOutcome> {
-    return this.enqueue(info.streamId, () => {
+    return this.enqueue(info.streamId, async () => {
       if (this.closing || this.entries.has(info.streamId)) return 'ignored';
+      const claim = await this.ownership.acquire(info.streamId);
+      if (!claim.held) return 'ignored';
+      if (this.closing) {
+        await this.ownership.release(info.streamId);
+        return 'ignored';
+      }
       this.open(info);
       return 'connecting';
     });
@@ -170,7 +239,7 @@ export class StreamManager extends EventEmitter<ManagerEvents> implements AsyncD
       product: start.product,
       serverUrls: start.serverUrls,
       credentials: creds,
-      handshakeGate: extra.handshakeGate ?? this.handshakeGate,
+      handshakeGate: this.fenced(start.streamId, extra.handshakeGate ?? this.handshakeGate),
     };
     const stream = this.options.createStream ? this.options.createStream(options) : new RtmsStream(options);
     const ref: StreamRef = {
@@ -179,12 +248,29 @@ export class StreamManager extends EventEmitter<ManagerEvents> implements AsyncD
       instanceId: start.instanceId,
       meetingId: start.meetingId,
     };
-    const entry: Entry = { ref, stream, startedAt: Date.now(), participants: new Map() };
+    const entry: Entry = { ref, stream, startedAt: Date.now(), participants: new Map(), released: false };
     this.entries.set(start.streamId, entry);
     this.wire(entry);
     this.emit('streamAdded', ref);
     // Failures surface through 'closed' (and 'error'); the queue must not wait for the connection.
     stream.connect().catch(() => undefined);
+  }
+
+  /**
+   * The handshake gate of a stream, asking first whether this manager still holds it: a stream whose
+   * lease moved to another instance never connects again from here.
+   */
+  private fenced(streamId: string, gate: HandshakeGate): HandshakeGate {
+    if (this.ownership === SOLE_OWNER) return gate;
+    return {
+      acquire: async (signal) => {
+        if (!(await this.ownership.confirm(streamId))) {
+          void this.release(streamId);
+          throw RtmsError.aborted(`connecting stream ${streamId}: another instance holds it now`);
+        }
+        return gate.acquire(signal);
+      },
+    };
   }
 
   private wire(entry: Entry): void {
@@ -210,7 +296,10 @@ export class StreamManager extends EventEmitter<ManagerEvents> implements AsyncD
           entry.participants.delete(String(p.userId));
       } else if (name === 'closed') {
         if (this.entries.get(ref.streamId) === entry) this.entries.delete(ref.streamId);
-        this.emit('streamRemoved', ref, payload as StreamEvents['closed'][0]);
+        const closed = payload as StreamEvents['closed'][0];
+        const removed: RemovedEvent = entry.released ? { ...closed, reason: 'released' } : closed;
+        if (!entry.released) void this.ownership.release(ref.streamId);
+        this.emit('streamRemoved', ref, removed);
       }
     });
   }

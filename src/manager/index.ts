@@ -1,2 +1,3 @@
 export * from './DeliveryLedger.js';
+export * from './ownership.js';
 export * from './StreamManager.js';

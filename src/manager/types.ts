@@ -8,6 +8,7 @@ import type { RtmsStream, StreamCounters } from '../client/RtmsStream.js';
 import type { Product } from '../protocol/products.js';
 import type { RtmsStartedEvent, WebhookEvent } from '../webhook/events.js';
 import type { DeliveryLedger } from './DeliveryLedger.js';
+import type { Ownership } from './ownership.js';
 
 /** The ids attached to every event the manager re-emits. One object per stream, reused. */
 export interface StreamRef {
@@ -28,14 +29,24 @@ export type ManagerOutcome =
   | 'reconnecting'
   /** `rtms_stopped`: the stream was closed. */
   | 'stopped'
+  /** About a stream another instance of the fleet holds: handed to it. */
+  | 'routed'
   /** Not about a stream this manager holds. */
   | 'ignored';
 
 type Forwarded = { [K in keyof StreamEvents]: [ref: StreamRef, ...args: StreamEvents[K]] };
 
+/**
+ * Why a stream left the manager: how it closed, or `released` when another instance of the fleet took
+ * it over (the stream goes on there; it did not end).
+ */
+export interface RemovedEvent extends Omit<ClosedEvent, 'reason'> {
+  reason: ClosedEvent['reason'] | 'released';
+}
+
 export interface ManagerEvents extends Forwarded {
   streamAdded: [ref: StreamRef];
-  streamRemoved: [ref: StreamRef, closed: ClosedEvent];
+  streamRemoved: [ref: StreamRef, removed: RemovedEvent];
   webhookHandled: [event: WebhookEvent, outcome: ManagerOutcome];
 }
 
@@ -85,6 +96,11 @@ export interface StreamManagerOptions {
    * {@link DEFAULT_MAX_CONCURRENT_HANDSHAKES}.
    */
   maxConcurrentHandshakes?: number;
+  /**
+   * Who holds which stream when several managers serve one app (a fleet). Default: this manager holds
+   * every stream it opens.
+   */
+  ownership?: Ownership;
 }
 
 /** What a restarted service knows of a stream it held. */

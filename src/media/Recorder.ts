@@ -3,7 +3,7 @@
  * fed from the manager's events, finalized on `streamRemoved`.
  */
 import type { EventEmitter } from 'node:events';
-import type { ClosedEvent, RawEvent } from '../client/events.js';
+import type { RawEvent } from '../client/events.js';
 import type { ManagerEvents, StreamRef } from '../manager/StreamManager.js';
 import type { MediaParams } from '../protocol/messages.js';
 import type { AudioLayout, RecordingManifest } from './manifest.js';
@@ -47,6 +47,8 @@ export interface RecorderOptions {
   onFinalized?: (manifest: RecordingManifest, ref: StreamRef) => void;
   /** Clock; default `Date.now`. */
   now?: () => number;
+  /** The rtmskit instance recording, written into every manifest (`writer`). */
+  writer?: string;
 }
 
 /** A recorder attached to a manager. */
@@ -191,6 +193,7 @@ export function attachRecorder(manager: RecorderSource, options: RecorderOptions
       startedAt: now(),
       now,
       budget,
+      ...(options.writer === undefined ? {} : { writer: options.writer }),
       ...(options.audioLayout === undefined ? {} : { audioLayout: options.audioLayout }),
       ...(options.maxQueueBytes === undefined ? {} : { maxQueueBytes: options.maxQueueBytes }),
       ...(options.headerRewriteMs === undefined ? {} : { headerRewriteMs: options.headerRewriteMs }),
@@ -201,7 +204,7 @@ export function attachRecorder(manager: RecorderSource, options: RecorderOptions
     unsettled.add(recording);
   });
 
-  on('streamRemoved', (ref, closed: ClosedEvent) => {
+  on('streamRemoved', (ref, closed) => {
     const entry = live.get(ref.streamId);
     if (entry !== undefined) void finalize(ref, entry.recording, closed.reason, closed.stopReason);
   });

@@ -45,6 +45,8 @@ export interface RecordingOptions extends QueueOptions {
   ref: RecordingRef;
   /** When the stream started, ms since the epoch. */
   startedAt: number;
+  /** The rtmskit instance writing this run, for the manifest (in a fleet, runs of one stream may differ). */
+  writer?: string;
   /** Default `auto`. See {@link AudioLayout}. */
   audioLayout?: AudioLayout;
   /** Passed to every `WavWriter`. */
@@ -119,6 +121,7 @@ export class Recording implements AsyncDisposable {
   private readonly queueOptions: QueueOptions;
   private readonly maxPendingBytes: number;
   private readonly now: () => number;
+  private readonly writer: string | undefined;
   private readonly onError: ((error: Error) => void) | undefined;
   private readonly started: Promise<void>;
   private phase: Phase = 'starting';
@@ -147,6 +150,7 @@ export class Recording implements AsyncDisposable {
     this.startedAt = options.startedAt;
     this.audioLayout = options.audioLayout ?? 'auto';
     this.now = options.now ?? Date.now;
+    this.writer = options.writer;
     this.onError = options.onError;
     this.maxPendingBytes = options.maxQueueBytes ?? DEFAULT_QUEUE_BYTES;
     this.queueOptions = {
@@ -426,6 +430,7 @@ export class Recording implements AsyncDisposable {
     const head: ManifestHead = {
       ref: this.ref,
       run: this.run,
+      writer: this.writer,
       startedAt: this.startedAt,
       audioLayout: this.audioLayout,
       timelineOriginMs: this.tracks.audio.originMs ?? null,

@@ -130,6 +130,8 @@ export interface RecordingManifest {
   meetingId: string | null;
   /** 1, or more when a stream was resumed into a folder that already held a recording. */
   run: number;
+  /** The rtmskit instance that wrote this run (its `RTMSKIT_INSTANCE_ID`), when it has one. */
+  writer: string | null;
   startedAt: string;
   /** Absent while recording: a manifest without it belongs to an unfinished recording. */
   endedAt?: string;

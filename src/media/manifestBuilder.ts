@@ -59,6 +59,7 @@ export interface RecordingEnd {
 export interface ManifestHead {
   ref: RecordingRef;
   run: number;
+  writer: string | undefined;
   startedAt: number;
   audioLayout: AudioLayout;
   timelineOriginMs: number | null;
@@ -246,6 +247,7 @@ export function buildManifest(
     instanceId: head.ref.instanceId,
     meetingId: head.ref.meetingId ?? null,
     run: head.run,
+    writer: head.writer ?? null,
     startedAt: new Date(head.startedAt).toISOString(),
     audioLayout: head.audioLayout,
     timelineOriginMs: head.timelineOriginMs,

@@ -1,6 +1,6 @@
 /**
  * The rtmskit service: receives Zoom's webhooks, holds every stream, records them, and keeps a durable
- * registry so a restart resumes what was live.
+ * registry so a restart resumes what was live. On a Redis store it is one instance of a fleet.
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -18,9 +18,11 @@ import type { WebhookEvent } from '../webhook/events.js';
 import { WebhookReceiver } from '../webhook/receiver.js';
 import type { ServiceConfig } from './config.js';
 import type { ConnectionGuard } from './connectionGuard.js';
+import { ServiceFleet } from './fleet.js';
 import { Housekeeping } from './housekeeping.js';
 import { createLogger } from './logger.js';
 import { ServiceMetrics } from './metrics.js';
+import { isStoreUnreachable, PendingWebhooks } from './pendingWebhooks.js';
 import { ReadinessCheck } from './readiness.js';
 import { buildServer, type ServiceServer } from './server.js';
 
@@ -43,6 +45,9 @@ export class RtmsService implements AsyncDisposable {
   readonly recorder: RecorderHandle;
   readonly readiness: ReadinessCheck;
   readonly housekeeping: Housekeeping;
+  /** This instance's part in a fleet, on a Redis store. */
+  readonly fleet: ServiceFleet | undefined;
+  private readonly pending: PendingWebhooks;
   private readonly app: ServiceServer['app'];
   private readonly heartbeat: NodeJS.Timeout;
   private readonly now: () => number;
@@ -59,6 +64,8 @@ export class RtmsService implements AsyncDisposable {
     recorder: RecorderHandle;
     readiness: ReadinessCheck;
     housekeeping: Housekeeping;
+    fleet: ServiceFleet | undefined;
+    pending: PendingWebhooks;
     app: ServiceServer['app'];
     now: () => number;
   }) {
@@ -70,6 +77,8 @@ export class RtmsService implements AsyncDisposable {
     this.recorder = parts.recorder;
     this.readiness = parts.readiness;
     this.housekeeping = parts.housekeeping;
+    this.fleet = parts.fleet;
+    this.pending = parts.pending;
     this.app = parts.app;
     this.now = parts.now;
     this.heartbeat = setInterval(() => void this.beat(), REGISTRY_HEARTBEAT_MS);
@@ -78,7 +87,9 @@ export class RtmsService implements AsyncDisposable {
 
   /** Opens the store, repairs unfinished recordings, resumes live streams, and starts listening. */
   static async start(config: ServiceConfig, options: ServiceOptions = {}): Promise<RtmsService> {
-    const logger = options.logger ?? createLogger({ level: config.logLevel });
+    const logger = (options.logger ?? createLogger({ level: config.logLevel })).child({
+      instance: config.instanceId,
+    });
     const now = options.now ?? Date.now;
     await mkdir(config.dataDir, { recursive: true }).catch((cause: unknown) => {
       throw new RtmsError(
@@ -103,7 +114,10 @@ export class RtmsService implements AsyncDisposable {
         },
       );
     });
-    const store = await openStore(config.storeUrl);
+    const store = await openStore(
+      config.storeUrl,
+      config.redisPassword === undefined ? {} : { redisPassword: config.redisPassword },
+    );
     const repaired = await repairRecordings(config.dataDir);
     if (repaired.length > 0) logger.warn({ files: repaired }, 'repaired unfinished recordings');
 
@@ -118,7 +132,12 @@ export class RtmsService implements AsyncDisposable {
         'WEBHOOK SIGNATURES ARE NOT VERIFIED (--insecure-skip-verify): anyone who can reach this port can start streams',
       );
     }
-    const manager = new StreamManager({
+    let manager: StreamManager | undefined;
+    const fleet =
+      store.kind === 'redis'
+        ? new ServiceFleet({ config, store, manager: () => manager as StreamManager, logger, now })
+        : undefined;
+    manager = new StreamManager({
       credentials: (product) => (product === 'session' && config.videoSdk ? config.videoSdk : config.app),
       stream: {
         media: config.media,
@@ -127,6 +146,7 @@ export class RtmsService implements AsyncDisposable {
       },
       ledger: store,
       maxConcurrentHandshakes: config.maxConcurrentHandshakes,
+      ...(fleet === undefined ? {} : { ownership: fleet.member }),
     });
     let readiness: ReadinessCheck | undefined;
     /**
@@ -136,6 +156,7 @@ export class RtmsService implements AsyncDisposable {
     const folders = new Map<string, string>();
     const recorder = attachRecorder(manager, {
       dataDir: config.dataDir,
+      writer: config.instanceId,
       audioLayout: config.audioLayout,
       onError: (err, ref) => {
         readiness?.sinkFailed(`stream ${ref.streamId}: ${err.message}`);
@@ -176,6 +197,8 @@ export class RtmsService implements AsyncDisposable {
     const metrics = new ServiceMetrics(manager, {
       drops: () => recorder.drops(),
       http: () => connections?.counters ?? { open: 0, evicted: 0 },
+      instanceId: config.instanceId,
+      ...(fleet === undefined ? {} : { fleet: fleet.member }),
     });
     const housekeeping = new Housekeeping({
       dataDir: config.dataDir,
@@ -188,11 +211,27 @@ export class RtmsService implements AsyncDisposable {
       now,
     });
     let service: RtmsService | undefined;
+    const act = (event: WebhookEvent): Promise<void> =>
+      (manager as StreamManager).handleWebhook(event).then((outcome) => service?.onHandled(event, outcome));
+    // Zoom has its 200 already and will not send the event again: while the store is away it waits here.
+    const pending = new PendingWebhooks({
+      act,
+      gaveUp: (event, why) =>
+        logger.error(
+          { event: event.event, delivery: 'deliveryKey' in event ? event.deliveryKey : undefined, why },
+          'webhook event not acted on',
+        ),
+      now,
+    });
     const onEvent = (event: WebhookEvent) => {
-      manager.handleWebhook(event).then(
-        (outcome) => service?.onHandled(event, outcome),
-        (err: unknown) => logger.error({ err, event: event.event }, 'webhook event failed'),
-      );
+      act(event).catch((err: unknown) => {
+        if (!isStoreUnreachable(err)) {
+          logger.error({ err, event: event.event }, 'webhook event failed');
+          return;
+        }
+        logger.warn({ event: event.event }, 'store unreachable: the webhook event waits for it');
+        pending.add(event);
+      });
     };
     const server = await buildServer({
       config,
@@ -203,6 +242,7 @@ export class RtmsService implements AsyncDisposable {
       metrics,
       readiness,
       onEvent,
+      ...(fleet === undefined ? {} : { fleetView: (limit: number) => fleet.view(limit) }),
     });
     connections = server.connections;
     const { app } = server;
@@ -215,11 +255,15 @@ export class RtmsService implements AsyncDisposable {
       recorder,
       readiness,
       housekeeping,
+      fleet,
+      pending,
       app,
       now,
     });
     service.watchStreams();
-    await service.resumeStreams();
+    // In a fleet, the takeover scan resumes what nobody holds, whoever held it before.
+    if (fleet === undefined) await service.resumeStreams();
+    else await fleet.start();
     await housekeeping.start();
     const address = await app.listen({ port: config.port, host: config.host });
     service.url = address;
@@ -232,7 +276,12 @@ export class RtmsService implements AsyncDisposable {
 
   private onHandled(event: WebhookEvent, outcome: string): void {
     this.logger.info(
-      { event: event.event, stream: 'streamId' in event ? event.streamId : undefined, outcome },
+      {
+        event: event.event,
+        stream: 'streamId' in event ? event.streamId : undefined,
+        delivery: event.deliveryKey,
+        outcome,
+      },
       'webhook handled',
     );
     // Zoom may revoke a stream this process does not hold (it ended, or ran before a restart).
@@ -248,7 +297,22 @@ export class RtmsService implements AsyncDisposable {
         meetingId: event.meetingId,
       });
     }
-    if (event.kind !== 'started' || (outcome !== 'connecting' && outcome !== 'failover')) return;
+    const failed = (err: unknown) => this.logger.error({ err }, 'registry write failed');
+    // A stream nobody here holds: the registry must still know how it ended, or that it moved servers,
+    // for whichever instance holds it next.
+    if (event.kind === 'stopped' && (outcome === 'routed' || outcome === 'ignored') && this.fleet) {
+      void this.store
+        .updateStream(event.streamId, { state: 'stopped', endedAt: this.now(), stopReason: event.stopReason })
+        .catch(failed);
+      return;
+    }
+    if (event.kind === 'started' && (outcome === 'routed' || outcome === 'failover')) {
+      void this.store
+        .updateStream(event.streamId, { serverUrls: event.serverUrls, lastStartedEventTs: event.eventTs })
+        .catch(failed);
+      return;
+    }
+    if (event.kind !== 'started' || outcome !== 'connecting') return;
     const t = this.now();
     void this.store
       .putStream({
@@ -262,7 +326,7 @@ export class RtmsService implements AsyncDisposable {
         updatedAt: t,
         lastStartedEventTs: event.eventTs,
       })
-      .catch((err: unknown) => this.logger.error({ err }, 'registry write failed'));
+      .catch(failed);
   }
 
   private watchStreams(): void {
@@ -283,6 +347,11 @@ export class RtmsService implements AsyncDisposable {
       ),
     );
     manager.on('streamRemoved', (ref, closed) => {
+      if (closed.reason === 'released') {
+        // Another instance holds it now; the stream goes on there and its record stays active.
+        logger.warn({ stream: ref.streamId }, 'stream handed over to another instance');
+        return;
+      }
       if (closed.error) logger.error({ stream: ref.streamId, err: closed.error }, `stream ${closed.reason}`);
       else
         logger.info(
@@ -341,7 +410,10 @@ export class RtmsService implements AsyncDisposable {
         clearInterval(this.heartbeat);
         await this.beat();
         await this.app.close();
+        this.pending.close();
+        this.fleet?.beginHandOver();
         await this.manager.close();
+        await this.fleet?.close();
         await this.recorder.close();
         await this.housekeeping.close();
         await this.store.close();

@@ -4,6 +4,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { DEFAULT_MAX_CONCURRENT_HANDSHAKES } from '../manager/StreamManager.js';
@@ -50,6 +51,15 @@ export * from './serviceConfig.js';
 export * from './settings.js';
 
 /** Days as milliseconds; 0 means "keep forever". */
+/** What an instance id may hold: it names Redis keys and appears in logs and metric labels. */
+const INSTANCE_ID = /^[\w.:-]{1,100}$/;
+
+/** Host name and process id: unique on a machine, and across machines with distinct host names. */
+function defaultInstanceId(): string {
+  const host = hostname().replace(/[^\w.:-]/g, '-') || 'host';
+  return `${host}-${process.pid}`;
+}
+
 function retentionMs(days: number): number | undefined {
   return days === 0 ? undefined : days * DAY_MS;
 }
@@ -134,6 +144,9 @@ export function loadConfig(
   const storeUrl = read(given('storeUrl'), `sqlite:${join(dataDir, 'rtmskit.db')}`, (i) =>
     readPattern(i, problems, nonEmpty, 'a store URL: sqlite:<path>, memory: or redis://host:port'),
   );
+  const instanceId = read(fromEnv('RTMSKIT_INSTANCE_ID'), defaultInstanceId(), (i) =>
+    readPattern(i, problems, INSTANCE_ID, 'a name of letters, digits, ".", "_", ":" and "-"'),
+  );
   const media = read(given('media'), [...DEFAULT_MEDIA], (i) => readChoiceList(i, problems, MEDIA_KINDS));
   const audioLayout = read(given('audioLayout'), 'auto' as const, (i) =>
     readChoice(i, problems, AUDIO_LAYOUTS),
@@ -194,6 +207,8 @@ export function loadConfig(
     webhookPath: webhookPath!,
     dataDir,
     storeUrl: storeUrl!,
+    redisPassword: get('RTMSKIT_REDIS_PASSWORD'),
+    instanceId: instanceId!,
     media: media!,
     audioLayout: audioLayout!,
     allowedHosts: allowedHosts!,

@@ -9,6 +9,7 @@ import { MEDIA_KINDS, type MediaKind } from '../protocol/enums.js';
 import { CONCURRENCY_EVENTS, parseLifecycleEventName, URL_VALIDATION_EVENT } from '../protocol/products.js';
 import type { WebhookResult } from '../webhook/receiver.js';
 import type { ConnectionCounters } from './connectionGuard.js';
+import { type FleetSource, registerFleetMetrics } from './fleetMetrics.js';
 
 const CONCURRENCY_EVENT_NAMES: ReadonlySet<string> = new Set(Object.values(CONCURRENCY_EVENTS));
 
@@ -28,6 +29,9 @@ export interface MetricSources {
   drops(): Record<string, number>;
   /** The HTTP server's connection counts. */
   http?: () => ConnectionCounters;
+  /** This instance's id, and its fleet member when the store is Redis. */
+  instanceId?: string;
+  fleet?: FleetSource;
 }
 
 export class ServiceMetrics {
@@ -86,6 +90,7 @@ export class ServiceMetrics {
       help: 'Files deleted because their stream was revoked',
       registers: [registry],
     });
+    registerFleetMetrics(registry, sources?.instanceId ?? 'local', sources?.fleet);
     const http = sources?.http;
     new Gauge({
       name: 'rtmskit_http_connections',

@@ -12,6 +12,7 @@ import type { WebhookReceiver, WebhookResult } from '../webhook/receiver.js';
 import { adminGuard } from './adminGuard.js';
 import type { ServiceConfig, TrustProxy } from './config.js';
 import { ConnectionGuard } from './connectionGuard.js';
+import type { FleetStream } from './fleet.js';
 import type { ServiceMetrics } from './metrics.js';
 import type { ReadinessCheck } from './readiness.js';
 
@@ -20,6 +21,9 @@ import type { ReadinessCheck } from './readiness.js';
  * (30 s) would let a slow client keep its socket for up to 30 s past the timeout.
  */
 export const CONNECTIONS_CHECK_INTERVAL_MS = 1_000;
+
+/** Streams of the registry `/api/streams` lists, newest first. */
+const API_STREAMS_LIMIT = 100;
 
 /** Longest event name written to a log line as it came. */
 const LOGGED_EVENT_NAME_CHARS = 80;
@@ -33,6 +37,8 @@ export interface ServerDeps {
   metrics: ServiceMetrics;
   readiness: ReadinessCheck;
   onEvent: (event: WebhookEvent) => void;
+  /** In a fleet: the registry's streams with the instance holding each. */
+  fleetView?: (limit: number) => Promise<FleetStream[]>;
 }
 
 /** Builds the Fastify app (not listening yet) and the cap on its connections. */
@@ -96,8 +102,11 @@ export async function buildServer(deps: ServerDeps) {
   });
   app.get('/api/streams', { preHandler: admin }, async () => {
     const live = manager.streams();
-    const recent = await store.listStreams({ limit: 100 });
-    return { live, recent };
+    // A fleet's registry is the fleet's: every stream, with the instance that holds it.
+    const recent = deps.fleetView
+      ? await deps.fleetView(API_STREAMS_LIMIT)
+      : await store.listStreams({ limit: API_STREAMS_LIMIT });
+    return { instance: config.instanceId, live, recent };
   });
   app.get('/api/revocations', { preHandler: admin }, async () => ({
     revocations: await store.listTombstones({ limit: 100 }),

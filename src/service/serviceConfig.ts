@@ -89,6 +89,10 @@ export interface ServiceConfig {
   dataDir: string;
   /** `sqlite:<path>`, `memory:` or `redis://…`. */
   storeUrl: string;
+  /** Password of a Redis store whose URL has none. */
+  redisPassword: string | undefined;
+  /** This instance's name in a fleet: logs, `/metrics`, the owner column of `/api/streams`. */
+  instanceId: string;
   media: MediaKind[];
   audioLayout: AudioLayoutSetting;
   allowedHosts: string[];

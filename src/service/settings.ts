@@ -75,6 +75,16 @@ export const SETTINGS = [
     default: 'sqlite:<data dir>/rtmskit.db',
   },
   {
+    names: ['RTMSKIT_REDIS_PASSWORD'],
+    about: 'password of a redis:// store URL that has none in it',
+    default: 'none',
+  },
+  {
+    names: ['RTMSKIT_INSTANCE_ID'],
+    about: 'this instance’s name in a fleet (logs, /metrics, /api/streams); unique per instance',
+    default: '<host name>-<process id>',
+  },
+  {
     names: ['RTMSKIT_MEDIA'],
     about: `media kinds to receive, comma-separated: ${MEDIA_KINDS.join(', ')}`,
     default: DEFAULT_MEDIA.join(','),

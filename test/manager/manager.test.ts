@@ -5,10 +5,10 @@
  * fifty streams at once.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { AudioFrame, ClosedEvent, StateChange } from '../../src/client/events.js';
+import type { AudioFrame, StateChange } from '../../src/client/events.js';
 import type { Credentials } from '../../src/client/options.js';
 import { RtmsStream } from '../../src/client/RtmsStream.js';
-import type { StreamStart } from '../../src/manager/StreamManager.js';
+import type { RemovedEvent, StreamStart } from '../../src/manager/StreamManager.js';
 import {
   type ManagerOutcome,
   StreamManager,
@@ -180,7 +180,7 @@ describe('lifecycle', () => {
   it("rtms_stopped is 'stopped': the stream closes with the stop reason and is removed", async () => {
     const sim = await harness.sim();
     const { manager, outcomes, pending } = harness.manager(sim);
-    const removedEvents: Array<[StreamRef, ClosedEvent]> = [];
+    const removedEvents: Array<[StreamRef, RemovedEvent]> = [];
     manager.on('streamRemoved', (ref, closed) => removedEvents.push([ref, closed]));
     const info = sim.startStream({ participants: 2, durationMs: LONG_MS });
     await waitUntil(() => manager.get(info.streamId)?.status === 'ready', 5_000, 'ready');

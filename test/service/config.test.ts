@@ -3,7 +3,7 @@
  * named at once with its fix. Each test gets its own temporary working folder.
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RTMS_ERROR_CODES, RtmsError } from '../../src/protocol/errors.js';
@@ -185,6 +185,8 @@ describe('defaults', () => {
       webhookPath: '/webhook',
       dataDir: join(cwd, 'data'),
       storeUrl: `sqlite:${join(cwd, 'data', 'rtmskit.db')}`,
+      redisPassword: undefined,
+      instanceId: `${hostname()}-${process.pid}`,
       media: ['audio', 'transcript', 'chat'],
       audioLayout: 'auto',
       allowedHosts: ['*.zoom.us'],

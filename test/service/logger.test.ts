@@ -36,6 +36,7 @@ const SECRETS = {
   adminToken: 'sec-ADMIN-1337',
   sdkSecret: 'sec-SDK-8badf00d',
   restSecret: 'sec-REST-feedface',
+  redisPassword: 'sec-REDIS-c0c0a',
 };
 
 function expectNoSecret(text: string): void {
@@ -117,6 +118,8 @@ describe('createLogger', () => {
       webhookPath: '/webhook',
       dataDir: '/tmp/data',
       storeUrl: 'sqlite:/tmp/data/rtmskit.db',
+      redisPassword: SECRETS.redisPassword,
+      instanceId: 'instance-a',
       media: ['audio'],
       audioLayout: 'auto',
       allowedHosts: ['*.zoom.us'],
