@@ -92,7 +92,7 @@ export class RoundRobinProxy {
   constructor(private readonly targets: () => number[]) {}
 
   async start(): Promise<string> {
-    this.server = createServer((req, res) => {
+    const server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
       req.on(
@@ -101,8 +101,9 @@ export class RoundRobinProxy {
           void this.forward(req.method ?? 'POST', req.url ?? '/', req.headers, Buffer.concat(chunks), res),
       );
     });
-    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', () => resolve()));
-    return `http://127.0.0.1:${(this.server?.address() as AddressInfo).port}`;
+    this.server = server;
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   }
 
   private async forward(

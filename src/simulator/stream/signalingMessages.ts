@@ -2,7 +2,6 @@
 import { decodeFrame } from '../../protocol/codec.js';
 import {
   DataOption,
-  EventType,
   MessageType,
   SessionState,
   StatusCode,
