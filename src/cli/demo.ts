@@ -16,12 +16,14 @@ import { createLogger } from '../service/logger.js';
 import { RtmsService } from '../service/Service.js';
 import { parseDurationMs, parseFault, type ScheduledFault } from '../simulator/faults.js';
 import { Simulator } from '../simulator/Simulator.js';
+import { fleetSizeOf, runFleetDemo } from './demoFleet.js';
 import { onShutdownSignals } from './serve.js';
 import { CliError } from './util.js';
 
 interface DemoFlags {
   duration: string;
-  streams: string;
+  streams?: string;
+  fleet?: string;
   participants: string;
   fault: string[];
   dataDir: string;
@@ -56,9 +58,9 @@ function parseFlags(flags: DemoFlags): {
   const durationMs = parseDurationMs(flags.duration);
   if (durationMs === undefined || durationMs <= 0)
     throw CliError.badValue('--duration', flags.duration, 'a duration such as 30s, 2m or 1500ms');
-  const streams = Number(flags.streams);
+  const streams = Number(flags.streams ?? '1');
   if (!Number.isInteger(streams) || streams < 1 || streams > 500)
-    throw CliError.badValue('--streams', flags.streams, 'a whole number from 1 to 500');
+    throw CliError.badValue('--streams', flags.streams ?? '1', 'a whole number from 1 to 500');
   const participants = Number(flags.participants);
   if (!Number.isInteger(participants) || participants < 1 || participants > 50) {
     throw CliError.badValue('--participants', flags.participants, 'a whole number from 1 to 50');
@@ -82,7 +84,7 @@ export function registerDemo(program: Command): void {
     .command('demo')
     .description('run the simulator and the service together: a recorded meeting with no Zoom account')
     .option('--duration <time>', 'length of each meeting', '30s')
-    .option('--streams <n>', 'meetings at once', '1')
+    .option('--streams <n>', 'meetings at once (default: 1, or 6 with --fleet)')
     .option('--participants <k>', 'participants per meeting', '3')
     .option(
       '--fault <spec>',
@@ -94,10 +96,28 @@ export function registerDemo(program: Command): void {
     .option('--report <file>', 'write the simulator report and the service snapshot as JSON')
     .option('--time-scale <x>', 'play the meeting x times faster', '1')
     .option('--verbose', 'print the service log')
+    .option(
+      '--fleet <n>',
+      'run n instances on one Redis behind a proxy, kill -9 the busiest mid-meeting, and show the takeover',
+    )
     .action(async (flags: DemoFlags) => {
-      const code = await runDemo(flags);
+      const code = flags.fleet === undefined ? await runDemo(flags) : await fleetDemo(flags);
       process.exitCode = code;
     });
+}
+
+async function fleetDemo(flags: DemoFlags): Promise<number> {
+  const size = fleetSizeOf(flags.fleet ?? '');
+  const { durationMs, streams, participants, timeScale, faults } = parseFlags({
+    ...flags,
+    streams: flags.streams ?? '6',
+  });
+  // Leases, heartbeats and takeovers run on the real clock: a faster meeting would end Zoom's windows first.
+  if (timeScale !== 1) throw CliError.badValue('--time-scale', flags.timeScale, '1 with --fleet');
+  if (faults.length > 0)
+    throw new CliError('--fault cannot be used with --fleet: the fleet demo kills an instance itself');
+  const out = (line: string) => process.stdout.write(`${line}\n`);
+  return runFleetDemo({ size, streams, participants, durationMs, dataDir: flags.dataDir, out });
 }
 
 async function runDemo(flags: DemoFlags): Promise<number> {

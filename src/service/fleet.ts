@@ -18,6 +18,9 @@ import { parseRedisUrl } from '../store/redis/url.js';
 import type { Store, StreamRecord } from '../store/Store.js';
 import type { ServiceConfig } from './serviceConfig.js';
 
+/** How soon a record Redis would not take is written again. */
+const REPUBLISH_RETRY_MS = 1_000;
+
 /** A stream of the fleet's registry with the instance that holds it. */
 export interface FleetStream {
   streamId: string;
@@ -43,6 +46,9 @@ export class ServiceFleet {
   readonly member: FleetMember;
   private readonly redis: Redis;
   private readonly parts: ServiceFleetParts;
+  /** Streams whose record is being written again after Redis lost it. */
+  private readonly republishing = new Set<string>();
+  private closed = false;
   /** Background failures are logged once per step until the step works again. */
   private readonly failing = new Set<string>();
 
@@ -84,7 +90,7 @@ export class ServiceFleet {
         void parts.manager().release(streamId);
       },
       onOrphan: (record) => this.takeOver(record),
-      onReacquired: (streamId) => void this.republish(streamId),
+      onReacquired: (streamId) => this.republish(streamId),
       onError: (err, step) => {
         if (this.failing.has(step)) return;
         this.failing.add(step);
@@ -125,30 +131,46 @@ export class ServiceFleet {
     return true;
   }
 
-  /** Redis lost the stream's record (a restart without persistence): it is written again from here. */
-  private async republish(streamId: string): Promise<void> {
+  /**
+   * Redis lost the stream's record (a restart without persistence): it is written again from here, and
+   * tried again every second until Redis takes it (its connection may come back later than the lease's).
+   */
+  private republish(streamId: string): void {
+    if (this.republishing.has(streamId)) return;
+    this.republishing.add(streamId);
+    const attempt = async (): Promise<void> => {
+      if (this.closed || this.parts.manager().get(streamId) === undefined) {
+        this.republishing.delete(streamId);
+        return;
+      }
+      try {
+        await this.writeRecord(streamId);
+        this.republishing.delete(streamId);
+      } catch {
+        setTimeout(() => void attempt(), REPUBLISH_RETRY_MS).unref();
+      }
+    };
+    void attempt();
+  }
+
+  private async writeRecord(streamId: string): Promise<void> {
     const { store, logger, now } = this.parts;
     const snapshot = this.parts.manager().snapshot(streamId);
-    if (!snapshot) return;
-    const known = await store.getStream(streamId).catch(() => undefined);
-    if (known !== undefined) return;
     const stream = this.parts.manager().get(streamId);
-    await store
-      .putStream({
-        streamId,
-        product: snapshot.product,
-        instanceId: snapshot.instanceId,
-        ...(snapshot.meetingId === undefined ? {} : { meetingId: snapshot.meetingId }),
-        serverUrls: stream ? [...stream.signalingUrls] : [],
-        state: 'active',
-        startedAt: snapshot.startedAt,
-        updatedAt: now(),
-        lastStartedEventTs: 0,
-      })
-      .then(
-        () => logger.warn({ stream: streamId }, 'stream record was gone from Redis: written again'),
-        (err: unknown) => logger.error({ err, stream: streamId }, 'registry write failed'),
-      );
+    if (!snapshot || !stream) return;
+    if ((await store.getStream(streamId)) !== undefined) return;
+    await store.putStream({
+      streamId,
+      product: snapshot.product,
+      instanceId: snapshot.instanceId,
+      ...(snapshot.meetingId === undefined ? {} : { meetingId: snapshot.meetingId }),
+      serverUrls: [...stream.signalingUrls],
+      state: 'active',
+      startedAt: snapshot.startedAt,
+      updatedAt: now(),
+      lastStartedEventTs: 0,
+    });
+    logger.warn({ stream: streamId }, 'stream record was gone from Redis: written again');
   }
 
   /** Active streams of the whole fleet with their owners, and the latest ended ones. */
@@ -176,6 +198,7 @@ export class ServiceFleet {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     await this.member.close();
     this.redis.disconnect();
   }
