@@ -7,6 +7,7 @@ import { join, relative } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RecordingManifest } from '../../src/media/manifest.js';
 import type { SimulatorReport } from '../../src/simulator/report.js';
+import { skipWithoutRedis } from '../helpers/redisServer.js';
 import { AUDIO_TEXT_FILES, type CliChild, childEnv, expectManifestFiles, runCli } from './helpers.js';
 
 interface DemoReport {
@@ -153,4 +154,43 @@ describe('rtmskit demo', () => {
     // Refused before anything started: no data folder.
     await expect(stat(join(tmp, 'data'))).rejects.toMatchObject({ code: 'ENOENT' });
   }, 30_000);
+});
+
+describe('rtmskit demo --fleet', () => {
+  it('refuses a fleet of one, a faster clock and faults, with exit code 2', async () => {
+    for (const args of [
+      ['--fleet', '1'],
+      ['--fleet', '3', '--time-scale', '4'],
+      ['--fleet', '3', '--fault', 'drop-media@2s'],
+      ['--fleet', '3', '--duration', '10s'],
+    ]) {
+      const { code, err } = await demo([...args, '--data-dir', '<tmp>/data']);
+      expect(code, args.join(' ')).toBe(2);
+      expect(err.trim().split('\n'), err).toHaveLength(1);
+    }
+  }, 60_000);
+
+  it.skipIf(skipWithoutRedis())(
+    'runs three instances on Redis, kills the busiest, and shows its streams taken over in time',
+    async () => {
+      const { code, out } = await demo([
+        '--fleet',
+        '3',
+        '--streams',
+        '3',
+        '--duration',
+        '30s',
+        '--data-dir',
+        '<tmp>/data',
+      ]);
+      expect(code, out).toBe(0);
+      expect(out).toContain('who holds what:');
+      expect(out).toMatch(/kill -9 instance-[abc] \(pid \d+\), which held [1-3] of 3 streams/);
+      expect(out).toContain('signaling connections per stream at once, at most: 1');
+      expect(out).toContain('meetings that ended normally (MEETING_ENDED): 3 of 3');
+      const max = /max (\d+(?:\.\d+)?) s \(goal < 15 s\)/.exec(out);
+      expect(Number(max?.[1])).toBeLessThan(15);
+    },
+    120_000,
+  );
 });
