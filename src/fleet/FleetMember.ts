@@ -131,6 +131,9 @@ export class FleetMember implements Ownership {
 
   /** Starts the inbox, the heartbeat and the takeover scan. */
   async start(): Promise<void> {
+    // Back from an outage (or a Redis restart that lost the leases): renew at once, before another
+    // instance can take a lease that was only missing for the outage.
+    this.options.redis.on('ready', () => void this.renewAll());
     await this.inbox.start();
     const every = (ms: number, run: () => void) => {
       const timer = setInterval(run, ms);

@@ -158,6 +158,10 @@ describe.skipIf(skipWithoutRedis())('a fleet of three instances on Redis', () =>
     expect(routedHandled).toBe(routed);
     // Retries of the duplicate-webhook faults did land somewhere and were told apart.
     expect(handled.filter((line) => line.outcome === 'duplicate').length).toBeGreaterThanOrEqual(2);
+    const metrics = await (await fetch(`${(fleet.instances[0] as FleetInstance).base}/metrics`)).text();
+    expect(metrics).toContain('rtmskit_instance_info{instance="a",fleet="yes"} 1');
+    expect(metrics).toMatch(/^rtmskit_fleet_leases_held \d+$/m);
+    expect(metrics).toContain('# TYPE rtmskit_fleet_routed_events_total counter');
   }, 90_000);
 
   it('takes over a killed owner’s streams inside Zoom’s window, one connection at a time, recordings continued', async () => {
@@ -281,12 +285,34 @@ describe.skipIf(skipWithoutRedis())('a fleet of three instances on Redis', () =>
       async () => (await fetch(`${probe.base}/readyz`)).status === 503,
       5_000,
     );
-    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    // A server failover while Redis is away: its rtms_started is answered at once and waits for Redis.
+    const moved = streamIds[0] as string;
+    sim.fault(moved, 'failover');
+    await until(
+      'a webhook to wait for the store',
+      () =>
+        fleet.instances.some((i) => i.said('store unreachable: the webhook event waits for it').length > 0),
+      5_000,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
     await redis.restart();
     await until(
       '/readyz to say ready',
       async () => (await fetch(`${probe.base}/readyz`)).status === 200,
       10_000,
+    );
+    // Acted on once Redis was back: the stream's holder moved it to the new server (or, if the event
+    // came first, the instance that got it took the stream, whose old connection the failover had closed).
+    await until(
+      'the failover to be acted on',
+      () =>
+        fleet.instances
+          .flatMap((inst) => [...inst.said('webhook handled'), ...inst.said('routed webhook handled')])
+          .some(
+            (line) =>
+              line.stream === moved && ['failover', 'routed', 'connecting'].includes(String(line.outcome)),
+          ),
+      15_000,
     );
 
     // Redis came back empty: the owners wrote their leases and records again.
@@ -296,6 +322,7 @@ describe.skipIf(skipWithoutRedis())('a fleet of three instances on Redis', () =>
     expectOneConnectionAtATime(sim);
     for (const instance of fleet.instances) {
       expect(instance.said('lease lost: closing the stream here'), instance.id).toEqual([]);
+      expect(instance.said('webhook event not acted on'), instance.id).toEqual([]);
     }
   }, 120_000);
 });
