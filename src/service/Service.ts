@@ -5,7 +5,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { SIGNALING_WINDOW_MS, StreamManager, type StreamRef } from '../manager/StreamManager.js';
+import { StreamManager, type StreamRef } from '../manager/StreamManager.js';
 import { probeWritable } from '../media/folders.js';
 import type { RecordingManifest } from '../media/manifest.js';
 import { RECORDINGS_DIR } from '../media/paths.js';
@@ -24,6 +24,7 @@ import { createLogger } from './logger.js';
 import { ServiceMetrics } from './metrics.js';
 import { isStoreUnreachable, PendingWebhooks } from './pendingWebhooks.js';
 import { ReadinessCheck } from './readiness.js';
+import { ServiceRegistry } from './registry.js';
 import { buildServer, type ServiceServer } from './server.js';
 
 /** How often live streams are marked alive in the registry, so a restart knows if they are still in Zoom's window. */
@@ -48,6 +49,7 @@ export class RtmsService implements AsyncDisposable {
   /** This instance's part in a fleet, on a Redis store. */
   readonly fleet: ServiceFleet | undefined;
   private readonly pending: PendingWebhooks;
+  private readonly registry: ServiceRegistry;
   private readonly app: ServiceServer['app'];
   private readonly heartbeat: NodeJS.Timeout;
   private readonly now: () => number;
@@ -79,6 +81,12 @@ export class RtmsService implements AsyncDisposable {
     this.housekeeping = parts.housekeeping;
     this.fleet = parts.fleet;
     this.pending = parts.pending;
+    this.registry = new ServiceRegistry({
+      store: parts.store,
+      logger: parts.logger,
+      now: parts.now,
+      fleet: parts.fleet !== undefined,
+    });
     this.app = parts.app;
     this.now = parts.now;
     this.heartbeat = setInterval(() => void this.beat(), REGISTRY_HEARTBEAT_MS);
@@ -262,7 +270,7 @@ export class RtmsService implements AsyncDisposable {
     });
     service.watchStreams();
     // In a fleet, the takeover scan resumes what nobody holds, whoever held it before.
-    if (fleet === undefined) await service.resumeStreams();
+    if (fleet === undefined) await service.registry.resume(manager);
     else await fleet.start();
     await housekeeping.start();
     const address = await app.listen({ port: config.port, host: config.host });
@@ -297,36 +305,7 @@ export class RtmsService implements AsyncDisposable {
         meetingId: event.meetingId,
       });
     }
-    const failed = (err: unknown) => this.logger.error({ err }, 'registry write failed');
-    // A stream nobody here holds: the registry must still know how it ended, or that it moved servers,
-    // for whichever instance holds it next.
-    if (event.kind === 'stopped' && (outcome === 'routed' || outcome === 'ignored') && this.fleet) {
-      void this.store
-        .updateStream(event.streamId, { state: 'stopped', endedAt: this.now(), stopReason: event.stopReason })
-        .catch(failed);
-      return;
-    }
-    if (event.kind === 'started' && (outcome === 'routed' || outcome === 'failover')) {
-      void this.store
-        .updateStream(event.streamId, { serverUrls: event.serverUrls, lastStartedEventTs: event.eventTs })
-        .catch(failed);
-      return;
-    }
-    if (event.kind !== 'started' || outcome !== 'connecting') return;
-    const t = this.now();
-    void this.store
-      .putStream({
-        streamId: event.streamId,
-        product: event.product,
-        instanceId: event.instanceId,
-        ...(event.meetingId === undefined ? {} : { meetingId: event.meetingId }),
-        serverUrls: event.serverUrls,
-        state: 'active',
-        startedAt: t,
-        updatedAt: t,
-        lastStartedEventTs: event.eventTs,
-      })
-      .catch(failed);
+    this.registry.webhookHandled(event, outcome);
   }
 
   private watchStreams(): void {
@@ -360,44 +339,12 @@ export class RtmsService implements AsyncDisposable {
         );
       if (closed.stopReason === StopReason.STREAM_REVOKED) void this.housekeeping.revoke(ref);
       // A stream dropped by our own shutdown is still live at Zoom: leave it active so a restart resumes it.
-      if (this.shuttingDown) return;
-      const state = closed.reason === 'lost' ? 'lost' : closed.reason === 'failed' ? 'failed' : 'stopped';
-      void this.store
-        .updateStream(ref.streamId, {
-          state,
-          endedAt: this.now(),
-          ...(closed.stopReason === undefined ? {} : { stopReason: closed.stopReason }),
-        })
-        .catch((err: unknown) => this.logger.error({ err }, 'registry write failed'));
+      if (!this.shuttingDown) this.registry.streamEnded(ref.streamId, closed);
     });
   }
 
-  /** Streams the registry holds as active: resumed inside Zoom's window, marked lost past it. */
-  private async resumeStreams(): Promise<void> {
-    for (const record of await this.store.activeStreams()) {
-      const silentMs = this.now() - record.updatedAt;
-      if (silentMs > SIGNALING_WINDOW_MS) {
-        await this.store.updateStream(record.streamId, { state: 'lost', endedAt: this.now() });
-        this.logger.warn(
-          { stream: record.streamId, silentMs },
-          'stream from before the restart is past Zoom’s window: lost',
-        );
-        continue;
-      }
-      this.logger.info({ stream: record.streamId, silentMs }, 'resuming stream from before the restart');
-      await this.manager.resume({
-        streamId: record.streamId,
-        instanceId: record.instanceId,
-        product: record.product,
-        serverUrls: record.serverUrls,
-        ...(record.meetingId === undefined ? {} : { meetingId: record.meetingId }),
-      });
-    }
-  }
-
   private async beat(): Promise<void> {
-    const ids = this.manager.streams().map((s) => s.streamId);
-    if (ids.length > 0) await this.store.touchStreams(ids).catch(() => undefined);
+    await this.registry.touch(this.manager.streams().map((s) => s.streamId));
   }
 
   /**
