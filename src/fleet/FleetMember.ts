@@ -76,6 +76,11 @@ export interface FleetMemberOptions {
   onError?(err: unknown, step: string): void;
   /** Wall clock of the registry's times; default `Date.now`. */
   now?: () => number;
+  /**
+   * What a failed Redis call becomes for the manager (a `STORE_UNREACHABLE` error, so that a webhook waits
+   * for Redis instead of being dropped). Default: the error as it is.
+   */
+  redisError?: (err: unknown) => Error;
 }
 
 /** A lease value that names no instance: ended here, or handed over. */
@@ -150,9 +155,18 @@ export class FleetMember implements Ownership {
     return this.held.size;
   }
 
+  /** Runs one Redis call of the Ownership contract, its failure turned into the manager's kind of error. */
+  private async call<T>(run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (err) {
+      throw this.options.redisError ? this.options.redisError(err) : err;
+    }
+  }
+
   async acquire(streamId: string): Promise<OwnershipClaim> {
     if (this.closed) return { held: false, owner: this.instanceId };
-    const result = await this.leases.acquire(streamId);
+    const result = await this.call(() => this.leases.acquire(streamId));
     if ('holder' in result) return { held: false, owner: result.holder };
     this.held.set(streamId, { streamId, token: result.token, renewedAt: performance.now() });
     return { held: true };
@@ -190,16 +204,16 @@ export class FleetMember implements Ownership {
 
   async ownerOf(streamId: string): Promise<string | undefined> {
     if (this.held.has(streamId)) return this.instanceId;
-    const holder = (await this.leases.holders([streamId])).get(streamId);
+    const holder = (await this.call(() => this.leases.holders([streamId]))).get(streamId);
     return holder === undefined || isMarker(holder) ? undefined : holder;
   }
 
   async connectionGone(streamId: string): Promise<void> {
-    await this.leases.markGone(streamId);
+    await this.call(() => this.leases.markGone(streamId));
   }
 
   async route(owner: string, event: WebhookEvent): Promise<void> {
-    await sendToInbox(this.options.redis, this.prefix, owner, event);
+    await this.call(() => sendToInbox(this.options.redis, this.prefix, owner, event));
     this.counters.routedOut++;
   }
 

@@ -10,6 +10,8 @@ import { probeWritable } from '../media/folders.js';
 import type { RecordingManifest } from '../media/manifest.js';
 import { RECORDINGS_DIR } from '../media/paths.js';
 import { attachRecorder, type RecorderHandle, repairRecordings } from '../media/Recorder.js';
+import { EventBus } from '../outputs/EventBus.js';
+import { recordingFinishedData } from '../outputs/recordingEvent.js';
 import { StopReason } from '../protocol/enums.js';
 import { RTMS_ERROR_CODES, RtmsError } from '../protocol/errors.js';
 import { openStore } from '../store/index.js';
@@ -48,6 +50,8 @@ export class RtmsService implements AsyncDisposable {
   readonly housekeeping: Housekeeping;
   /** This instance's part in a fleet, on a Redis store. */
   readonly fleet: ServiceFleet | undefined;
+  /** Every stream's events, for the live outputs. */
+  readonly bus: EventBus;
   private readonly pending: PendingWebhooks;
   private readonly registry: ServiceRegistry;
   private readonly app: ServiceServer['app'];
@@ -67,6 +71,7 @@ export class RtmsService implements AsyncDisposable {
     readiness: ReadinessCheck;
     housekeeping: Housekeeping;
     fleet: ServiceFleet | undefined;
+    bus: EventBus;
     pending: PendingWebhooks;
     app: ServiceServer['app'];
     now: () => number;
@@ -80,6 +85,7 @@ export class RtmsService implements AsyncDisposable {
     this.readiness = parts.readiness;
     this.housekeeping = parts.housekeeping;
     this.fleet = parts.fleet;
+    this.bus = parts.bus;
     this.pending = parts.pending;
     this.registry = new ServiceRegistry({
       store: parts.store,
@@ -162,6 +168,8 @@ export class RtmsService implements AsyncDisposable {
      * `recordings()` as soon as it starts finalizing, and the manifest does not hold its own folder.
      */
     const folders = new Map<string, string>();
+    const bus = new EventBus({ instanceId: config.instanceId });
+    bus.attach(manager);
     const recorder = attachRecorder(manager, {
       dataDir: config.dataDir,
       writer: config.instanceId,
@@ -183,6 +191,7 @@ export class RtmsService implements AsyncDisposable {
           },
           'recording finished',
         );
+        bus.publish(ref, 'recordingFinished', recordingFinishedData(manifest, dir, config.dataDir));
         options.onRecordingFinalized?.(manifest, ref);
       },
     });
@@ -264,6 +273,7 @@ export class RtmsService implements AsyncDisposable {
       readiness,
       housekeeping,
       fleet,
+      bus,
       pending,
       app,
       now,

@@ -13,8 +13,9 @@ import {
   REDIS_COMMAND_TIMEOUT_MS,
   REDIS_CONNECT_TIMEOUT_MS,
 } from '../store/redis/connection.js';
+import { unreachable } from '../store/redis/errors.js';
 import { DEFAULT_REDIS_KEY_PREFIX } from '../store/redis/keys.js';
-import { parseRedisUrl } from '../store/redis/url.js';
+import { parseRedisUrl, redactUrl } from '../store/redis/url.js';
 import type { Store, StreamRecord } from '../store/Store.js';
 import type { ServiceConfig } from './serviceConfig.js';
 
@@ -63,13 +64,25 @@ export class ServiceFleet {
         reconnect: defaultRedisReconnectPolicy,
       }),
     );
-    this.redis.on('error', () => undefined);
+    let lastError: Error | undefined;
+    this.redis.on('error', (err: Error) => {
+      lastError = err;
+    });
+    const redis = this.redis;
     this.member = new FleetMember({
       redis: this.redis,
       store,
       instanceId: config.instanceId,
       prefix: DEFAULT_REDIS_KEY_PREFIX,
       now: parts.now,
+      redisError: (err) =>
+        unreachable(err, {
+          location: redactUrl(config.storeUrl),
+          status: redis.status,
+          lastError,
+          password: target.password,
+          commandTimeoutMs: REDIS_COMMAND_TIMEOUT_MS,
+        }),
       onRouted: (event) => {
         const stream = 'streamId' in event ? event.streamId : undefined;
         parts

@@ -154,8 +154,9 @@ describe.skipIf(skipWithoutRedis())('a fleet of three instances on Redis', () =>
     const deliveries = new Set(handled.map((line) => String(line.delivery)));
     for (const key of deliveries) expect(acted.get(key), `delivery ${key} acted on`).toBe(1);
     const routed = handled.filter((line) => line.outcome === 'routed').length;
-    const routedHandled = fleet.instances.flatMap((i) => i.said('routed webhook handled')).length;
-    expect(routedHandled).toBe(routed);
+    const routedHandled = () => fleet.instances.flatMap((i) => i.said('routed webhook handled')).length;
+    await until('every routed event to be handled by its holder', () => routedHandled() >= routed, 5_000);
+    expect(routedHandled()).toBe(routed);
     // Retries of the duplicate-webhook faults did land somewhere and were told apart.
     expect(handled.filter((line) => line.outcome === 'duplicate').length).toBeGreaterThanOrEqual(2);
     const metrics = await (await fetch(`${(fleet.instances[0] as FleetInstance).base}/metrics`)).text();
