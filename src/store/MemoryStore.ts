@@ -5,6 +5,16 @@
 import { MemoryDeliveryLedger } from '../manager/DeliveryLedger.js';
 import { RtmsError } from '../protocol/errors.js';
 import { checkLimit, checkTtl, pruneCutoff } from './checks.js';
+import { MemoryOutbox } from './memoryOutbox.js';
+import {
+  type ClaimedNotification,
+  type NewNotification,
+  type NotificationFailure,
+  type NotificationRetry,
+  notificationCutoff,
+  type OutboxNotification,
+  type TakeNotificationsOptions,
+} from './outbox.js';
 import type {
   ListStreamsOptions,
   PruneOptions,
@@ -28,12 +38,14 @@ export class MemoryStore implements Store, AsyncDisposable {
   private readonly deliveries: MemoryDeliveryLedger;
   private readonly streams = new Map<string, StreamRecord>();
   private readonly tombstones = new Map<string, Tombstone>();
+  private readonly outbox: MemoryOutbox;
   private readonly now: () => number;
   private closed = false;
 
   constructor(options: MemoryStoreOptions = {}) {
     this.now = options.now ?? Date.now;
     this.deliveries = new MemoryDeliveryLedger({ now: this.now });
+    this.outbox = new MemoryOutbox(this.now);
   }
 
   async claim(key: string, ttlMs: number): Promise<boolean> {
@@ -94,6 +106,7 @@ export class MemoryStore implements Store, AsyncDisposable {
     this.assertOpen();
     const now = this.now();
     const cutoff = pruneCutoff(now, options);
+    const notifications = this.outbox.prune(notificationCutoff(now, options.notificationsOlderThanMs));
     const deliveries = this.deliveries.prune();
     let streams = 0;
     for (const [streamId, record] of this.streams) {
@@ -101,7 +114,7 @@ export class MemoryStore implements Store, AsyncDisposable {
       this.streams.delete(streamId);
       streams += 1;
     }
-    return { deliveries, streams };
+    return { deliveries, streams, notifications };
   }
 
   async putTombstone(tombstone: Tombstone): Promise<void> {
@@ -122,6 +135,41 @@ export class MemoryStore implements Store, AsyncDisposable {
       (a, b) => b.revokedAt - a.revokedAt || (a.streamId < b.streamId ? 1 : -1),
     );
     return (limit === undefined ? sorted : sorted.slice(0, limit)).map(copyTombstone);
+  }
+
+  async enqueueNotification(notification: NewNotification): Promise<boolean> {
+    this.assertOpen();
+    return this.outbox.enqueue(notification);
+  }
+
+  async takeDueNotifications(options: TakeNotificationsOptions): Promise<ClaimedNotification[]> {
+    this.assertOpen();
+    return this.outbox.take(options);
+  }
+
+  async markNotificationDelivered(id: string, claim: string, attempts: number): Promise<boolean> {
+    this.assertOpen();
+    return this.outbox.delivered(id, claim, attempts);
+  }
+
+  async rescheduleNotification(id: string, claim: string, retry: NotificationRetry): Promise<boolean> {
+    this.assertOpen();
+    return this.outbox.reschedule(id, claim, retry);
+  }
+
+  async markNotificationFailed(id: string, claim: string, failure: NotificationFailure): Promise<boolean> {
+    this.assertOpen();
+    return this.outbox.failed(id, claim, failure);
+  }
+
+  async countPendingNotifications(): Promise<number> {
+    this.assertOpen();
+    return this.outbox.countPending();
+  }
+
+  async getNotification(id: string): Promise<OutboxNotification | undefined> {
+    this.assertOpen();
+    return this.outbox.get(id);
   }
 
   async ping(): Promise<void> {

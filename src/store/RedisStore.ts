@@ -1,8 +1,9 @@
 /**
  * The fleet's store: one Redis shared by every instance. A delivery is claimed once across all of them
  * (`SET NX PX`), and each change to a stream record moves it in its indexes in the same atomic Lua step,
- * so instances updating one record at once never lose a field and listings never scan the keyspace.
- * The key layout is in `redis/keys.ts`.
+ * so instances updating one record at once never lose a field and listings never scan the keyspace. The
+ * outbox (`redis/outbox.ts`) hands each due notification to one instance at a time. The key layout is in
+ * `redis/keys.ts`.
  *
  * When Redis is away, calls reject at once with `STORE_UNREACHABLE` while the connection is re-made in
  * the background with a bounded backoff; the store is usable again as soon as Redis is, without reopening.
@@ -11,6 +12,15 @@ import { performance } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
 import { RtmsError } from '../protocol/errors.js';
 import { checkLimit, checkTtl, pruneCutoff } from './checks.js';
+import {
+  type ClaimedNotification,
+  type NewNotification,
+  type NotificationFailure,
+  type NotificationRetry,
+  notificationCutoff,
+  type OutboxNotification,
+  type TakeNotificationsOptions,
+} from './outbox.js';
 import { type RegistryScripts, registerScripts } from './redis/commands.js';
 import {
   type defaultRedisReconnectPolicy,
@@ -22,6 +32,7 @@ import {
 } from './redis/connection.js';
 import { type ConnectionFacts, openFailed, unreachable } from './redis/errors.js';
 import { DEFAULT_REDIS_KEY_PREFIX, RedisKeys } from './redis/keys.js';
+import { RedisOutbox } from './redis/outbox.js';
 import { hashPairs, recordOf, tombstoneJson, tombstoneOf } from './redis/records.js';
 import { parseRedisUrl, type RedisTarget } from './redis/url.js';
 import type {
@@ -34,7 +45,7 @@ import type {
   Tombstone,
 } from './Store.js';
 
-/** `prune` deletes ended records in batches of this many, one script call each. */
+/** `prune` deletes ended records and settled notifications in batches of this many, one script call each. */
 export const REDIS_PRUNE_BATCH = 500;
 
 /** Options of {@link RedisStore.open}. */
@@ -70,6 +81,7 @@ export class RedisStore implements Store, AsyncDisposable {
   readonly location: string;
   private readonly redis: Redis;
   private readonly scripts: RegistryScripts;
+  private readonly outbox: RedisOutbox;
   private readonly keys: RedisKeys;
   private readonly target: RedisTarget;
   private readonly now: () => number;
@@ -122,6 +134,7 @@ export class RedisStore implements Store, AsyncDisposable {
       this.lastError = undefined;
     });
     this.scripts = registerScripts(this.redis);
+    this.outbox = new RedisOutbox(this.redis, this.keys, (command) => this.call(command), this.now);
   }
 
   async claim(key: string, ttlMs: number): Promise<boolean> {
@@ -178,12 +191,14 @@ export class RedisStore implements Store, AsyncDisposable {
   }
 
   /**
-   * Deletes stream records that are not active and ended before the cutoff. Delivery keys expire by
-   * themselves in Redis, so `deliveries` is always 0.
+   * Deletes stream records that are not active and ended before the cutoff, and settled notifications
+   * past theirs. Delivery keys expire by themselves in Redis, so `deliveries` is always 0.
    */
   async prune(options: PruneOptions = {}): Promise<PruneResult> {
     this.assertOpen();
-    const cutoff = pruneCutoff(this.now(), options);
+    const now = this.now();
+    const cutoff = pruneCutoff(now, options);
+    const settledBefore = notificationCutoff(now, options.notificationsOlderThanMs);
     let streams = 0;
     for (;;) {
       const ids = await this.call(() =>
@@ -194,7 +209,8 @@ export class RedisStore implements Store, AsyncDisposable {
       streams += await this.call(() => this.scripts.pruneStreams(this.keys.indexes, records, cutoff, ids));
       if (ids.length < REDIS_PRUNE_BATCH) break;
     }
-    return { deliveries: 0, streams };
+    const notifications = await this.outbox.prune(settledBefore, REDIS_PRUNE_BATCH);
+    return { deliveries: 0, streams, notifications };
   }
 
   async putTombstone(tombstone: Tombstone): Promise<void> {
@@ -225,6 +241,41 @@ export class RedisStore implements Store, AsyncDisposable {
     if (ids.length === 0) return [];
     const jsons = await this.call(() => this.redis.mget(ids.map((id) => this.keys.tombstone(id))));
     return jsons.filter((json): json is string => json !== null).map(tombstoneOf);
+  }
+
+  async enqueueNotification(notification: NewNotification): Promise<boolean> {
+    this.assertOpen();
+    return this.outbox.enqueue(notification);
+  }
+
+  async takeDueNotifications(options: TakeNotificationsOptions): Promise<ClaimedNotification[]> {
+    this.assertOpen();
+    return this.outbox.take(options);
+  }
+
+  async markNotificationDelivered(id: string, claim: string, attempts: number): Promise<boolean> {
+    this.assertOpen();
+    return this.outbox.delivered(id, claim, attempts);
+  }
+
+  async rescheduleNotification(id: string, claim: string, retry: NotificationRetry): Promise<boolean> {
+    this.assertOpen();
+    return this.outbox.reschedule(id, claim, retry);
+  }
+
+  async markNotificationFailed(id: string, claim: string, failure: NotificationFailure): Promise<boolean> {
+    this.assertOpen();
+    return this.outbox.failed(id, claim, failure);
+  }
+
+  async countPendingNotifications(): Promise<number> {
+    this.assertOpen();
+    return this.outbox.countPending();
+  }
+
+  async getNotification(id: string): Promise<OutboxNotification | undefined> {
+    this.assertOpen();
+    return this.outbox.get(id);
   }
 
   async ping(): Promise<void> {

@@ -1,6 +1,7 @@
 /**
- * The embedded default store: one SQLite file in WAL mode. Delivery keys and stream records survive
- * restarts, so a webhook retried after a restart is still recognised and active streams can be resumed.
+ * The embedded default store: one SQLite file in WAL mode. Delivery keys, stream records and the outbox
+ * survive restarts, so a webhook retried after a restart is still recognised, active streams can be
+ * resumed and pending notifications are still sent.
  * Several processes may share the file; `claim` stays atomic across them.
  */
 import { mkdirSync } from 'node:fs';
@@ -9,6 +10,15 @@ import Database from 'better-sqlite3';
 import { RTMS_ERROR_CODES, RtmsError } from '../protocol/errors.js';
 import { checkLimit, checkTtl, pruneCutoff } from './checks.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
+import {
+  type ClaimedNotification,
+  type NewNotification,
+  type NotificationFailure,
+  type NotificationRetry,
+  notificationCutoff,
+  type OutboxNotification,
+  type TakeNotificationsOptions,
+} from './outbox.js';
 import type {
   ListStreamsOptions,
   PruneOptions,
@@ -18,6 +28,7 @@ import type {
   StreamRecordPatch,
   Tombstone,
 } from './Store.js';
+import { SqliteOutbox } from './sqliteOutbox.js';
 import {
   type ClaimParams,
   fromRow,
@@ -127,6 +138,7 @@ export class SqliteStore implements Store, AsyncDisposable {
   readonly location: string;
   private readonly db: Database.Database;
   private readonly statements: Statements;
+  private readonly outbox: SqliteOutbox;
   private readonly now: () => number;
   private readonly onPruneError: ((err: unknown) => void) | undefined;
   private pruneTimer: NodeJS.Timeout | undefined;
@@ -174,6 +186,7 @@ export class SqliteStore implements Store, AsyncDisposable {
     this.now = now;
     this.onPruneError = options.onPruneError;
     this.statements = prepareStatements(db);
+    this.outbox = new SqliteOutbox(db, now);
     const intervalMs = options.pruneIntervalMs ?? DELIVERY_PRUNE_INTERVAL_MS;
     if (intervalMs > 0) {
       this.pruneTimer = setInterval(() => this.pruneDeliveriesInBackground(), intervalMs);
@@ -231,9 +244,11 @@ export class SqliteStore implements Store, AsyncDisposable {
     this.assertOpen();
     const now = this.now();
     const cutoff = pruneCutoff(now, options);
+    const settledBefore = notificationCutoff(now, options.notificationsOlderThanMs);
     const deliveries = this.statements.pruneDeliveries.run(now).changes;
     const streams = this.statements.pruneStreams.run(cutoff).changes;
-    return { deliveries, streams };
+    const notifications = this.outbox.prune(settledBefore);
+    return { deliveries, streams, notifications };
   }
 
   async putTombstone(tombstone: Tombstone): Promise<void> {
@@ -258,6 +273,41 @@ export class SqliteStore implements Store, AsyncDisposable {
     this.assertOpen();
     const limit = checkLimit(options.limit);
     return this.statements.listTombstones.all(limit ?? -1).map(tombstoneOf);
+  }
+
+  async enqueueNotification(notification: NewNotification): Promise<boolean> {
+    this.assertOpen();
+    return this.outbox.enqueue(notification);
+  }
+
+  async takeDueNotifications(options: TakeNotificationsOptions): Promise<ClaimedNotification[]> {
+    this.assertOpen();
+    return this.outbox.take(options);
+  }
+
+  async markNotificationDelivered(id: string, claim: string, attempts: number): Promise<boolean> {
+    this.assertOpen();
+    return this.outbox.delivered(id, claim, attempts);
+  }
+
+  async rescheduleNotification(id: string, claim: string, retry: NotificationRetry): Promise<boolean> {
+    this.assertOpen();
+    return this.outbox.reschedule(id, claim, retry);
+  }
+
+  async markNotificationFailed(id: string, claim: string, failure: NotificationFailure): Promise<boolean> {
+    this.assertOpen();
+    return this.outbox.failed(id, claim, failure);
+  }
+
+  async countPendingNotifications(): Promise<number> {
+    this.assertOpen();
+    return this.outbox.countPending();
+  }
+
+  async getNotification(id: string): Promise<OutboxNotification | undefined> {
+    this.assertOpen();
+    return this.outbox.get(id);
   }
 
   async ping(): Promise<void> {

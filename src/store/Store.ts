@@ -1,10 +1,18 @@
 /**
- * The persistence seam of rtmskit: webhook delivery dedupe and the record of every stream, so a restart
- * can recognise late retries and resume streams that were still active. SQLite is the embedded default,
- * memory serves tests, Redis serves fleets.
+ * The persistence seam of rtmskit: webhook delivery dedupe, the record of every stream, so a restart
+ * can recognise late retries and resume streams that were still active, and the outbox of outbound
+ * notifications. SQLite is the embedded default, memory serves tests, Redis serves fleets.
  */
 import type { DeliveryLedger } from '../manager/DeliveryLedger.js';
 import type { Product } from '../protocol/products.js';
+import type {
+  ClaimedNotification,
+  NewNotification,
+  NotificationFailure,
+  NotificationRetry,
+  OutboxNotification,
+  TakeNotificationsOptions,
+} from './outbox.js';
 
 /**
  * Where a stream stands, as the store remembers it: `active` (connected or trying to be), `stopped`
@@ -51,12 +59,18 @@ export interface ListStreamsOptions {
 export interface PruneOptions {
   /** Stream records that ended longer ago than this are deleted. Default {@link STREAM_RETENTION_MS}. */
   streamsOlderThanMs?: number;
+  /**
+   * Delivered and failed notifications settled longer ago than this are deleted. Default
+   * `NOTIFICATION_RETENTION_MS` (7 days).
+   */
+  notificationsOlderThanMs?: number;
 }
 
 /** How many rows {@link Store.prune} deleted. */
 export interface PruneResult {
   deliveries: number;
   streams: number;
+  notifications: number;
 }
 
 /** One recording folder a revocation deleted. */
@@ -114,8 +128,9 @@ export interface Store extends DeliveryLedger {
   /** Records of every state, newest `startedAt` first. */
   listStreams(options?: ListStreamsOptions): Promise<StreamRecord[]>;
   /**
-   * Deletes expired delivery keys and stream records that are not active and ended (or, lacking
-   * `endedAt`, were last updated) before `streamsOlderThanMs` ago; resolves the counts deleted.
+   * Deletes expired delivery keys, stream records that are not active and ended (or, lacking `endedAt`,
+   * were last updated) before `streamsOlderThanMs` ago, and notifications delivered or failed before
+   * `notificationsOlderThanMs` ago; resolves the counts deleted. Pending notifications are never pruned.
    */
   prune(options?: PruneOptions): Promise<PruneResult>;
   /**
@@ -127,6 +142,37 @@ export interface Store extends DeliveryLedger {
   getTombstone(streamId: string): Promise<Tombstone | undefined>;
   /** Tombstones, newest `revokedAt` first. */
   listTombstones(options?: ListStreamsOptions): Promise<Tombstone[]>;
+  /**
+   * Writes a notification to the outbox, pending and due now, before anything tries to send it. Resolves
+   * `false` (and changes nothing) when its id is already there. The rules of the outbox are in
+   * `outbox.ts`.
+   */
+  enqueueNotification(notification: NewNotification): Promise<boolean>;
+  /**
+   * Claims and resolves up to `limit` pending notifications that are due now, earliest due first, at most
+   * one per stream unless released from its stream's order. Each is claimed for `claimMs`: nobody else
+   * is handed it until the claim expires, atomically across every process sharing the store.
+   */
+  takeDueNotifications(options: TakeNotificationsOptions): Promise<ClaimedNotification[]>;
+  /**
+   * Marks a pending notification delivered, after `attempts` attempts. Resolves `false` (changing
+   * nothing) unless `claim` is its current claim.
+   */
+  markNotificationDelivered(id: string, claim: string, attempts: number): Promise<boolean>;
+  /**
+   * Records a failed attempt of a pending notification and makes it due again at `retry.dueAt`, giving up
+   * its claim. Resolves `false` (changing nothing) unless `claim` is its current claim.
+   */
+  rescheduleNotification(id: string, claim: string, retry: NotificationRetry): Promise<boolean>;
+  /**
+   * Marks a pending notification failed for good (it is never handed out again). Resolves `false`
+   * (changing nothing) unless `claim` is its current claim.
+   */
+  markNotificationFailed(id: string, claim: string, failure: NotificationFailure): Promise<boolean>;
+  /** Notifications still pending (waiting, due or claimed). */
+  countPendingNotifications(): Promise<number>;
+  /** The notification `id`, in whatever state, until it is pruned. */
+  getNotification(id: string): Promise<OutboxNotification | undefined>;
   /** Resolves when the store answers; rejects when it is unreachable or closed (readiness probes). */
   ping(): Promise<void>;
   /** Stops timers and releases the database. Idempotent. */

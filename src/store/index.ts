@@ -8,6 +8,16 @@ import type { Store } from './Store.js';
 export { MemoryStore, type MemoryStoreOptions } from './MemoryStore.js';
 export { SCHEMA_VERSION } from './migrations.js';
 export {
+  type ClaimedNotification,
+  type NewNotification,
+  NOTIFICATION_RETENTION_MS,
+  type NotificationFailure,
+  type NotificationRetry,
+  type NotificationState,
+  type OutboxNotification,
+  type TakeNotificationsOptions,
+} from './outbox.js';
+export {
   REDIS_PRUNE_BATCH,
   type RedisServerFacts,
   RedisStore,

@@ -54,6 +54,32 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX tombstones_revoked_at ON tombstones (revoked_at);
     `,
   },
+  {
+    version: 3,
+    description: 'outbox of outbound notifications',
+    // seq is the rowid: always above every row there, so it gives each stream's enqueue order.
+    sql: `
+      CREATE TABLE notifications (
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        stream_id TEXT NOT NULL,
+        type TEXT NOT NULL,
+        body TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'failed')),
+        due_at INTEGER NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        claim TEXT,
+        released INTEGER NOT NULL DEFAULT 0,
+        settled_at INTEGER
+      ) STRICT;
+      CREATE INDEX notifications_due ON notifications (due_at, seq) WHERE state = 'pending';
+      CREATE INDEX notifications_order ON notifications (stream_id, seq)
+        WHERE state = 'pending' AND released = 0;
+      CREATE INDEX notifications_settled ON notifications (settled_at) WHERE state <> 'pending';
+    `,
+  },
 ];
 
 /** The schema version this build writes: the last migration's. */

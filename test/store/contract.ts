@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DELIVERY_TTL_MS } from '../../src/manager/DeliveryLedger.js';
 import { RTMS_ERROR_CODES } from '../../src/protocol/errors.js';
 import { STREAM_RETENTION_MS, type Store, type StreamRecord, type Tombstone } from '../../src/store/index.js';
+import { outboxContract } from './outboxContract.js';
 
 export const MINUTE_MS = 60_000;
 export const HOUR_MS = 60 * MINUTE_MS;
@@ -269,30 +270,43 @@ export function storeContract(factory: StoreFactory): void {
       expect(await store.prune({ streamsOlderThanMs: 2 * HOUR_MS })).toEqual({
         deliveries: expiredDeliveries,
         streams: 2,
+        notifications: 0,
       });
       expect(ids(await store.listStreams()).sort()).toEqual(['active-old', 'stopped-recent']);
       expect(ids(await store.activeStreams())).toEqual(['active-old']);
       expect(await store.claim('long', HOUR_MS)).toBe(false);
       expect(await store.claim('short', shortMs)).toBe(true);
 
-      expect(await store.prune({ streamsOlderThanMs: 2 * HOUR_MS })).toEqual({ deliveries: 0, streams: 0 });
+      expect(await store.prune({ streamsOlderThanMs: 2 * HOUR_MS })).toEqual({
+        deliveries: 0,
+        streams: 0,
+        notifications: 0,
+      });
     });
 
     it('keeps ended streams for STREAM_RETENTION_MS by default', async () => {
       await store.putStream(record({ streamId: 's', state: 'stopped', endedAt: CLOCK_START_MS }));
       clock.ms += STREAM_RETENTION_MS - 1;
-      expect(await store.prune()).toEqual({ deliveries: 0, streams: 0 });
+      expect(await store.prune()).toEqual({ deliveries: 0, streams: 0, notifications: 0 });
       clock.ms += 2;
-      expect(await store.prune()).toEqual({ deliveries: 0, streams: 1 });
+      expect(await store.prune()).toEqual({ deliveries: 0, streams: 1, notifications: 0 });
     });
 
     it('counts a heartbeat on a record without endedAt as its last sign of life', async () => {
       const longAgo = CLOCK_START_MS - 10 * HOUR_MS;
       await store.putStream(record({ streamId: 'lost', state: 'lost', updatedAt: longAgo }));
       await store.touchStreams(['lost']);
-      expect(await store.prune({ streamsOlderThanMs: HOUR_MS })).toEqual({ deliveries: 0, streams: 0 });
+      expect(await store.prune({ streamsOlderThanMs: HOUR_MS })).toEqual({
+        deliveries: 0,
+        streams: 0,
+        notifications: 0,
+      });
       clock.ms += 2 * HOUR_MS;
-      expect(await store.prune({ streamsOlderThanMs: HOUR_MS })).toEqual({ deliveries: 0, streams: 1 });
+      expect(await store.prune({ streamsOlderThanMs: HOUR_MS })).toEqual({
+        deliveries: 0,
+        streams: 1,
+        notifications: 0,
+      });
     });
 
     it('rejects a negative retention', async () => {
@@ -339,6 +353,8 @@ export function storeContract(factory: StoreFactory): void {
       expect(await store.getTombstone('gone')).toBeDefined();
     });
   });
+
+  outboxContract(() => ({ store, clock }));
 
   describe('lifecycle', () => {
     it('pings while open; after an idempotent close every call rejects with CLOSED', async () => {

@@ -243,7 +243,11 @@ describe.skipIf(skipWithoutRedis())('RedisStore', () => {
       ),
     );
     await store.putStream(record({ streamId: 'live' }));
-    expect(await store.prune({ streamsOlderThanMs: 1 })).toEqual({ deliveries: 0, streams: ended });
+    expect(await store.prune({ streamsOlderThanMs: 1 })).toEqual({
+      deliveries: 0,
+      streams: ended,
+      notifications: 0,
+    });
     expect(ids(await store.listStreams())).toEqual(['live']);
   });
 

@@ -234,7 +234,7 @@ describe('SqliteStore', () => {
       clock.ms += 2_000;
       vi.advanceTimersByTime(MINUTE_MS);
       // The background run already deleted the expired key, so an explicit prune finds nothing.
-      expect(await store.prune()).toEqual({ deliveries: 0, streams: 0 });
+      expect(await store.prune()).toEqual({ deliveries: 0, streams: 0, notifications: 0 });
       await store.close();
       expect(vi.getTimerCount()).toBe(0);
     } finally {
