@@ -1,12 +1,6 @@
 /** What a connected client sends on signaling and media sockets, answered the way Zoom does. */
 import { decodeFrame } from '../../protocol/codec.js';
-import {
-  DataOption,
-  MessageType,
-  SessionState,
-  StatusCode,
-  StopReason,
-} from '../../protocol/enums.js';
+import { DataOption, MessageType, SessionState, StatusCode, StopReason } from '../../protocol/enums.js';
 import type { EventPayload } from '../../protocol/messages.js';
 import type { SimStreamState } from '../report.js';
 import type { SimSocket } from '../SimSocket.js';
