@@ -102,6 +102,16 @@ interface MediaSubscriber {
   handler: (frame: MediaFrameOut) => void;
 }
 
+/**
+ * Reaches the media of streams that other instances of a fleet hold (`FleetMedia` in a Redis fleet):
+ * told of every media subscription, it brings the frames of a stream held elsewhere here through
+ * {@link EventBus.injectMedia}.
+ */
+export interface RemoteMedia {
+  /** A media subscription of `streamId` began on this bus; returns its end. */
+  watch(streamId: string, kinds: ReadonlySet<MediaKindOut>): () => void;
+}
+
 export interface EventBusOptions {
   /** This rtmskit instance, as `origin`. */
   instanceId: string;
@@ -132,6 +142,7 @@ export class EventBus {
   /** Media listeners on the manager, attached only while someone wants media. */
   private mediaAttached: (() => void) | undefined;
   private manager: StreamManager | undefined;
+  private remote: RemoteMedia | undefined;
   /** Events published here, and events handed to subscribers. */
   readonly counters = { published: 0, delivered: 0, mediaFrames: 0 };
 
@@ -237,6 +248,9 @@ export class EventBus {
   /**
    * Calls `handler` with each frame of the kinds asked for of one stream, as it arrives. The manager's
    * media events are listened to only while someone wants media. Returns the unsubscribe.
+   *
+   * @remarks In a fleet (see {@link setRemoteMedia}) this works for a stream held by another instance
+   * too: its frames are relayed here while the subscription lasts.
    */
   subscribeMedia(
     streamId: string,
@@ -251,7 +265,10 @@ export class EventBus {
     }
     set.add(sub);
     this.attachMedia();
+    let unwatch = this.remote?.watch(streamId, kinds);
     return () => {
+      unwatch?.();
+      unwatch = undefined;
       const current = this.media.get(streamId);
       current?.delete(sub);
       if (current?.size === 0) this.media.delete(streamId);
@@ -260,6 +277,17 @@ export class EventBus {
         this.mediaAttached = undefined;
       }
     };
+  }
+
+  /** Lets {@link subscribeMedia} reach streams held elsewhere; for the subscriptions made from now on. */
+  setRemoteMedia(remote: RemoteMedia | undefined): void {
+    this.remote = remote;
+  }
+
+  /** A frame of a stream another instance holds, relayed here: handed to this bus's subscribers of its kind. */
+  injectMedia(frame: MediaFrameOut): void {
+    const subs = this.media.get(frame.streamId);
+    if (subs) this.deliverMedia(subs, frame);
   }
 
   /** Media subscribers now, over all streams. */
@@ -289,15 +317,7 @@ export class EventBus {
           channels: audio?.channels,
           data: frame.data,
         };
-        this.counters.mediaFrames++;
-        for (const sub of subs) {
-          if (!sub.kinds.has(kind)) continue;
-          try {
-            sub.handler(out);
-          } catch {
-            // As for events: one subscriber's failure is its own.
-          }
-        }
+        this.deliverMedia(subs, out);
       };
     const audio = forward('audio');
     const video = forward('video');
@@ -310,5 +330,17 @@ export class EventBus {
       manager.off('video', video);
       manager.off('deskshare', deskshare);
     };
+  }
+
+  private deliverMedia(subs: ReadonlySet<MediaSubscriber>, frame: MediaFrameOut): void {
+    this.counters.mediaFrames++;
+    for (const sub of subs) {
+      if (!sub.kinds.has(frame.kind)) continue;
+      try {
+        sub.handler(frame);
+      } catch {
+        // As for events: one subscriber's failure is its own.
+      }
+    }
   }
 }

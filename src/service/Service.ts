@@ -11,6 +11,7 @@ import type { RecordingManifest } from '../media/manifest.js';
 import { RECORDINGS_DIR } from '../media/paths.js';
 import { attachRecorder, type RecorderHandle, repairRecordings } from '../media/Recorder.js';
 import { EventBus } from '../outputs/EventBus.js';
+import { RedisOutputs } from '../outputs/RedisOutputs.js';
 import { recordingFinishedData } from '../outputs/recordingEvent.js';
 import { StopReason } from '../protocol/enums.js';
 import { RTMS_ERROR_CODES, RtmsError } from '../protocol/errors.js';
@@ -18,12 +19,14 @@ import { openStore } from '../store/index.js';
 import type { Store } from '../store/Store.js';
 import type { WebhookEvent } from '../webhook/events.js';
 import { WebhookReceiver } from '../webhook/receiver.js';
-import type { ServiceConfig } from './config.js';
+import { DEFAULT_REDIS_STREAMS, type ServiceConfig } from './config.js';
 import type { ConnectionGuard } from './connectionGuard.js';
 import { ServiceFleet } from './fleet.js';
 import { Housekeeping } from './housekeeping.js';
+import { attachLive } from './live.js';
 import { createLogger } from './logger.js';
 import { ServiceMetrics } from './metrics.js';
+import { OutputCounters } from './outputCounters.js';
 import { isStoreUnreachable, PendingWebhooks } from './pendingWebhooks.js';
 import { ReadinessCheck } from './readiness.js';
 import { ServiceRegistry } from './registry.js';
@@ -50,8 +53,11 @@ export class RtmsService implements AsyncDisposable {
   readonly housekeeping: Housekeeping;
   /** This instance's part in a fleet, on a Redis store. */
   readonly fleet: ServiceFleet | undefined;
+  /** On a Redis store: the Redis Streams output, and every instance's events and media on this bus. */
+  readonly redisOutputs: RedisOutputs | undefined;
   /** Every stream's events, for the live outputs. */
   readonly bus: EventBus;
+  private readonly closeLive: () => void;
   private readonly pending: PendingWebhooks;
   private readonly registry: ServiceRegistry;
   private readonly app: ServiceServer['app'];
@@ -71,7 +77,9 @@ export class RtmsService implements AsyncDisposable {
     readiness: ReadinessCheck;
     housekeeping: Housekeeping;
     fleet: ServiceFleet | undefined;
+    redisOutputs: RedisOutputs | undefined;
     bus: EventBus;
+    closeLive: () => void;
     pending: PendingWebhooks;
     app: ServiceServer['app'];
     now: () => number;
@@ -85,7 +93,9 @@ export class RtmsService implements AsyncDisposable {
     this.readiness = parts.readiness;
     this.housekeeping = parts.housekeeping;
     this.fleet = parts.fleet;
+    this.redisOutputs = parts.redisOutputs;
     this.bus = parts.bus;
+    this.closeLive = parts.closeLive;
     this.pending = parts.pending;
     this.registry = new ServiceRegistry({
       store: parts.store,
@@ -170,6 +180,19 @@ export class RtmsService implements AsyncDisposable {
     const folders = new Map<string, string>();
     const bus = new EventBus({ instanceId: config.instanceId });
     bus.attach(manager);
+    const redisOutputs =
+      store.kind === 'redis'
+        ? await RedisOutputs.start({
+            storeUrl: config.storeUrl,
+            redisPassword: config.redisPassword,
+            instanceId: config.instanceId,
+            streams: config.redisStreams ?? DEFAULT_REDIS_STREAMS,
+            bus,
+            manager,
+            logger,
+          })
+        : undefined;
+    const outputs = new OutputCounters();
     const recorder = attachRecorder(manager, {
       dataDir: config.dataDir,
       writer: config.instanceId,
@@ -215,8 +238,10 @@ export class RtmsService implements AsyncDisposable {
       drops: () => recorder.drops(),
       http: () => connections?.counters ?? { open: 0, evicted: 0 },
       instanceId: config.instanceId,
+      outputs,
       ...(fleet === undefined ? {} : { fleet: fleet.member }),
     });
+    redisOutputs?.registerMetrics(metrics.registry);
     const housekeeping = new Housekeeping({
       dataDir: config.dataDir,
       retention: config.retention,
@@ -259,10 +284,21 @@ export class RtmsService implements AsyncDisposable {
       metrics,
       readiness,
       onEvent,
+      bus,
+      outputs,
       ...(fleet === undefined ? {} : { fleetView: (limit: number) => fleet.view(limit) }),
     });
     connections = server.connections;
     const { app } = server;
+    const closeLive = attachLive(app.server, {
+      bus,
+      counters: outputs,
+      adminToken: config.adminToken,
+      // A stream held by another instance of the fleet is known too: its events reach this bus.
+      knows: async (streamId) =>
+        manager.get(streamId) !== undefined ||
+        (fleet !== undefined && (await store.getStream(streamId).catch(() => undefined))?.state === 'active'),
+    });
     service = new RtmsService({
       config,
       logger,
@@ -273,8 +309,10 @@ export class RtmsService implements AsyncDisposable {
       readiness,
       housekeeping,
       fleet,
+      redisOutputs,
       bus,
       pending,
+      closeLive,
       app,
       now,
     });
@@ -366,6 +404,7 @@ export class RtmsService implements AsyncDisposable {
       this.shuttingDown = (async () => {
         clearInterval(this.heartbeat);
         await this.beat();
+        this.closeLive();
         await this.app.close();
         this.pending.close();
         this.fleet?.beginHandOver();
@@ -373,6 +412,7 @@ export class RtmsService implements AsyncDisposable {
         await this.fleet?.close();
         await this.recorder.close();
         await this.housekeeping.close();
+        await this.redisOutputs?.close();
         await this.store.close();
         this.logger.info('rtmskit service stopped');
       })();

@@ -117,13 +117,16 @@ export function checkAdmin(request: AdminRequest, adminToken: string | undefined
   return undefined;
 }
 
-/** A Fastify `preHandler` enforcing {@link checkAdmin}. */
-export function adminGuard(adminToken: string | undefined) {
+/**
+ * A Fastify `preHandler` enforcing {@link checkAdmin}. `queryToken`: the token may also come as
+ * `?access_token=`, for the live routes a browser opens (EventSource and WebSocket cannot set headers).
+ */
+export function adminGuard(adminToken: string | undefined, options: { queryToken?: boolean } = {}) {
   return async (request: FastifyRequest, reply: FastifyReply) => {
-    const refusal = checkAdmin(
-      { peerAddress: request.socket.remoteAddress, headers: request.headers },
-      adminToken,
-    );
+    const query = options.queryToken ? (request.query as { access_token?: unknown }).access_token : undefined;
+    const headers =
+      typeof query === 'string' ? { ...request.headers, authorization: `Bearer ${query}` } : request.headers;
+    const refusal = checkAdmin({ peerAddress: request.socket.remoteAddress, headers }, adminToken);
     if (refusal === undefined) return;
     return reply.code(401).header('www-authenticate', 'Bearer realm="rtmskit"').send(refusal);
   };

@@ -32,10 +32,13 @@ import {
   DEFAULT_HTTP_LIMITS,
   DEFAULT_MEDIA,
   DEFAULT_PORT,
+  DEFAULT_REDIS_STREAMS,
   DEFAULT_RETENTION_DAYS,
   DEFAULT_WEBHOOK_PATH,
   LOG_LEVELS,
   MIN_MAX_CONNECTIONS,
+  REDIS_MEDIA_KINDS,
+  type RedisStreamsConfig,
   type ServiceConfig,
 } from './serviceConfig.js';
 import {
@@ -53,6 +56,9 @@ export * from './settings.js';
 /** Days as milliseconds; 0 means "keep forever". */
 /** What an instance id may hold: it names Redis keys and appears in logs and metric labels. */
 const INSTANCE_ID = /^[\w.:-]{1,100}$/;
+
+/** A store URL that makes the service part of a fleet on Redis. */
+const REDIS_STORE_URL = /^rediss?:/i;
 
 /** Host name and process id: unique on a machine, and across machines with distinct host names. */
 function defaultInstanceId(): string {
@@ -171,6 +177,7 @@ export function loadConfig(
     readDays(i, problems),
   );
   const trustProxy = readTrustProxy(fromEnv('RTMSKIT_TRUST_PROXY'), problems);
+  const redisStreams = readRedisStreams(fromEnv, problems);
 
   const insecureSkipVerify = flags.insecureSkipVerify ?? false;
   const clientId = get('ZOOM_CLIENT_ID');
@@ -209,6 +216,7 @@ export function loadConfig(
     storeUrl: storeUrl!,
     redisPassword: get('RTMSKIT_REDIS_PASSWORD'),
     instanceId: instanceId!,
+    ...(REDIS_STORE_URL.test(storeUrl!) ? { redisStreams } : {}),
     media: media!,
     audioLayout: audioLayout!,
     allowedHosts: allowedHosts!,
@@ -235,6 +243,26 @@ export function loadConfig(
           clientSecret: get('ZOOM_S2S_CLIENT_SECRET') ?? clientSecret!,
         }
       : undefined,
+  };
+}
+
+/** The Redis Streams output's settings, each checked whatever the store (a mistake is one either way). */
+function readRedisStreams(
+  fromEnv: (name: SettingName) => Sourced | undefined,
+  problems: Problems,
+): RedisStreamsConfig {
+  const maxLen = (name: SettingName, fallback: number): number => {
+    const input = fromEnv(name);
+    return input === undefined ? fallback : (readWholeNumber(input, problems, { min: 1 }) ?? fallback);
+  };
+  const media = fromEnv('RTMSKIT_REDIS_MEDIA');
+  return {
+    eventsMaxLen: maxLen('RTMSKIT_REDIS_EVENTS_MAXLEN', DEFAULT_REDIS_STREAMS.eventsMaxLen),
+    media:
+      media === undefined || media.value.toLowerCase() === 'none'
+        ? [...DEFAULT_REDIS_STREAMS.media]
+        : (readChoiceList(media, problems, REDIS_MEDIA_KINDS) ?? []),
+    mediaMaxLen: maxLen('RTMSKIT_REDIS_MEDIA_MAXLEN', DEFAULT_REDIS_STREAMS.mediaMaxLen),
   };
 }
 

@@ -10,6 +10,8 @@ import { CONCURRENCY_EVENTS, parseLifecycleEventName, URL_VALIDATION_EVENT } fro
 import type { WebhookResult } from '../webhook/receiver.js';
 import type { ConnectionCounters } from './connectionGuard.js';
 import { type FleetSource, registerFleetMetrics } from './fleetMetrics.js';
+import type { OutputCounters } from './outputCounters.js';
+import { registerOutputMetrics } from './outputMetrics.js';
 
 const CONCURRENCY_EVENT_NAMES: ReadonlySet<string> = new Set(Object.values(CONCURRENCY_EVENTS));
 
@@ -32,6 +34,8 @@ export interface MetricSources {
   /** This instance's id, and its fleet member when the store is Redis. */
   instanceId?: string;
   fleet?: FleetSource;
+  /** The live outputs' counters. */
+  outputs?: OutputCounters;
 }
 
 export class ServiceMetrics {
@@ -91,6 +95,7 @@ export class ServiceMetrics {
       registers: [registry],
     });
     registerFleetMetrics(registry, sources?.instanceId ?? 'local', sources?.fleet);
+    if (sources?.outputs) registerOutputMetrics(registry, sources.outputs);
     const http = sources?.http;
     new Gauge({
       name: 'rtmskit_http_connections',

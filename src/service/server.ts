@@ -5,6 +5,7 @@
 import Fastify, { LogController } from 'fastify';
 import type { Logger } from 'pino';
 import type { StreamManager } from '../manager/StreamManager.js';
+import type { EventBus } from '../outputs/EventBus.js';
 import type { Store } from '../store/Store.js';
 import { rtmsWebhookPlugin } from '../webhook/adapters/fastify.js';
 import type { WebhookEvent } from '../webhook/events.js';
@@ -14,7 +15,9 @@ import type { ServiceConfig, TrustProxy } from './config.js';
 import { ConnectionGuard } from './connectionGuard.js';
 import type { FleetStream } from './fleet.js';
 import type { ServiceMetrics } from './metrics.js';
+import type { OutputCounters } from './outputCounters.js';
 import type { ReadinessCheck } from './readiness.js';
+import { ssePlugin } from './sse.js';
 
 /**
  * How often Node checks every connection against the header and request timeouts. Node's default
@@ -39,6 +42,9 @@ export interface ServerDeps {
   onEvent: (event: WebhookEvent) => void;
   /** In a fleet: the registry's streams with the instance holding each. */
   fleetView?: (limit: number) => Promise<FleetStream[]>;
+  /** The live outputs' feed and counters. */
+  bus: EventBus;
+  outputs: OutputCounters;
 }
 
 /** Builds the Fastify app (not listening yet) and the cap on its connections. */
@@ -108,6 +114,7 @@ export async function buildServer(deps: ServerDeps) {
       : await store.listStreams({ limit: API_STREAMS_LIMIT });
     return { instance: config.instanceId, live, recent };
   });
+  await app.register(ssePlugin(deps.bus, deps.outputs, adminGuard(config.adminToken, { queryToken: true })));
   app.get('/api/revocations', { preHandler: admin }, async () => ({
     revocations: await store.listTombstones({ limit: 100 }),
   }));

@@ -50,6 +50,27 @@ export const DEFAULT_HTTP_LIMITS: Readonly<HttpLimits> = {
   maxRequestsPerConnection: 100,
 };
 
+/** Media kinds the Redis Streams output can append, per stream. */
+export const REDIS_MEDIA_KINDS = ['audio', 'video', 'deskshare'] as const;
+export type RedisMediaKind = (typeof REDIS_MEDIA_KINDS)[number];
+
+/** The Redis Streams output of a Redis store: `rtmskit:events` and, opted in, `rtmskit:media:<streamId>`. */
+export interface RedisStreamsConfig {
+  /** Entries `rtmskit:events` keeps, about (`MAXLEN ~`). */
+  eventsMaxLen: number;
+  /** Media kinds appended per stream; none by default. */
+  media: RedisMediaKind[];
+  /** Entries each `rtmskit:media:<streamId>` keeps, about (`MAXLEN ~`). */
+  mediaMaxLen: number;
+}
+
+/** 100,000 events; no media; 3,000 media entries a stream (about 60 s of 20 ms audio). */
+export const DEFAULT_REDIS_STREAMS: Readonly<RedisStreamsConfig> = {
+  eventsMaxLen: 100_000,
+  media: [],
+  mediaMaxLen: 3_000,
+};
+
 /** Fewer connections than this would let a handful of idle clients shut Zoom out. */
 export const MIN_MAX_CONNECTIONS = 10;
 
@@ -93,6 +114,11 @@ export interface ServiceConfig {
   redisPassword: string | undefined;
   /** This instance's name in a fleet: logs, `/metrics`, the owner column of `/api/streams`. */
   instanceId: string;
+  /**
+   * The Redis Streams output, read with a Redis store URL (without one there is no such output). A
+   * configuration written in code may leave it out: {@link DEFAULT_REDIS_STREAMS} applies.
+   */
+  redisStreams?: RedisStreamsConfig;
   media: MediaKind[];
   audioLayout: AudioLayoutSetting;
   allowedHosts: string[];

@@ -12,10 +12,12 @@ import {
   DEFAULT_HTTP_LIMITS,
   DEFAULT_MEDIA,
   DEFAULT_PORT,
+  DEFAULT_REDIS_STREAMS,
   DEFAULT_RETENTION_DAYS,
   DEFAULT_WEBHOOK_PATH,
   LOG_LEVELS,
   MIN_MAX_CONNECTIONS,
+  REDIS_MEDIA_KINDS,
 } from './serviceConfig.js';
 
 /** A setting the service reads from the environment (or `.env`). */
@@ -83,6 +85,22 @@ export const SETTINGS = [
     names: ['RTMSKIT_INSTANCE_ID'],
     about: 'this instance’s name in a fleet (logs, /metrics, /api/streams); unique per instance',
     default: '<host name>-<process id>',
+  },
+  {
+    names: ['RTMSKIT_REDIS_EVENTS_MAXLEN'],
+    about: 'events the Redis stream rtmskit:events keeps, about (MAXLEN ~), on a Redis store',
+    default: String(DEFAULT_REDIS_STREAMS.eventsMaxLen),
+  },
+  {
+    names: ['RTMSKIT_REDIS_MEDIA'],
+    about: `media kinds also appended to a Redis stream per stream, rtmskit:media:<stream id>, on a Redis store: ${REDIS_MEDIA_KINDS.join(', ')} (comma-separated) or none`,
+    default: 'none',
+  },
+  {
+    names: ['RTMSKIT_REDIS_MEDIA_MAXLEN'],
+    about:
+      'entries each rtmskit:media:<stream id> keeps, about (MAXLEN ~); 3000 is about 60 s of 20 ms audio',
+    default: String(DEFAULT_REDIS_STREAMS.mediaMaxLen),
   },
   {
     names: ['RTMSKIT_MEDIA'],

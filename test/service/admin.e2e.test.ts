@@ -224,6 +224,38 @@ describe('with RTMSKIT_ADMIN_TOKEN', () => {
     const { port } = await startService({ RTMSKIT_ADMIN_TOKEN: ADMIN_TOKEN });
     for (const path of ADMIN_ROUTES) expect((await get(`http://127.0.0.1:${port}${path}`)).status).toBe(200);
   });
+
+  it('guards the live routes the same way, taking the token also as ?access_token= (EventSource, WebSocket)', async () => {
+    const { port } = await startService({ RTMSKIT_ADMIN_TOKEN: ADMIN_TOKEN });
+    const tunnel = await startTunnel(port, ngrokLike);
+    expectRefusal(await get(`${tunnel}/api/events`), 'SSE through a tunnel', /no bearer token/, /Bearer/);
+    expect((await get(`${tunnel}/api/events?access_token=wrong`)).status).toBe(401);
+    // A stream of events has no end: only the status and the content type are read.
+    const opened = await fetch(`${tunnel}/api/events?access_token=${ADMIN_TOKEN}`);
+    expect(opened.status).toBe(200);
+    expect(opened.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    await opened.body?.cancel();
+    // The WebSocket upgrade: refused without the token, even on loopback with a forwarding header.
+    const upgrade = await new Promise<number>((resolve) => {
+      const req = httpRequest({
+        host: '127.0.0.1',
+        port,
+        path: '/api/streams/nope/live',
+        headers: {
+          connection: 'Upgrade',
+          upgrade: 'websocket',
+          'sec-websocket-version': '13',
+          'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
+          'x-forwarded-for': '203.0.113.9',
+        },
+      });
+      req.on('response', (res) => resolve(res.statusCode ?? 0));
+      req.on('upgrade', () => resolve(101));
+      req.on('error', () => resolve(0));
+      req.end();
+    });
+    expect(upgrade).toBe(401);
+  });
 });
 
 describe('the guard’s rules', () => {
