@@ -43,8 +43,11 @@ export interface RecorderOptions {
   headerRewriteMs?: number;
   /** I/O errors (once per file), with the stream they belong to. */
   onError?: (error: Error, ref: StreamRef) => void;
-  /** Called with each recording's final manifest. */
-  onFinalized?: (manifest: RecordingManifest, ref: StreamRef) => void;
+  /**
+   * The recording's `recording.completed`: called once its files are complete on disk, with the final
+   * manifest (file paths in it are relative to `dir`) and the recording's folder.
+   */
+  onFinalized?: (manifest: RecordingManifest, ref: StreamRef, dir: string) => void;
   /** Clock; default `Date.now`. */
   now?: () => number;
   /** The rtmskit instance recording, written into every manifest (`writer`). */
@@ -168,7 +171,7 @@ export function attachRecorder(manager: RecorderSource, options: RecorderOptions
       if (ending.get(ref.streamId) === recording) ending.delete(ref.streamId);
       if (unsettled.delete(recording)) addDrops(retiredDrops, recording.drops());
       try {
-        options.onFinalized?.(manifest, ref);
+        options.onFinalized?.(manifest, ref, recording.dir);
       } catch {
         // A throwing listener must not become an unhandled rejection.
       }

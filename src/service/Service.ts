@@ -9,8 +9,15 @@ import { StreamManager, type StreamRef } from '../manager/StreamManager.js';
 import { probeWritable } from '../media/folders.js';
 import type { RecordingManifest } from '../media/manifest.js';
 import { RECORDINGS_DIR } from '../media/paths.js';
-import { attachRecorder, type RecorderHandle, repairRecordings } from '../media/Recorder.js';
+import {
+  attachRecorder,
+  RECORDER_CLOSED_REASON,
+  type RecorderHandle,
+  repairRecordings,
+} from '../media/Recorder.js';
 import { EventBus } from '../outputs/EventBus.js';
+import { Notifier, type NotifierTuning } from '../outputs/notify/Notifier.js';
+import { registerNotifyMetrics } from '../outputs/notify/notifyMetrics.js';
 import { RedisOutputs } from '../outputs/RedisOutputs.js';
 import { recordingFinishedData } from '../outputs/recordingEvent.js';
 import { StopReason } from '../protocol/enums.js';
@@ -40,6 +47,8 @@ export interface ServiceOptions {
   now?: () => number;
   /** Called with each recording's final manifest and folder. */
   onRecordingFinalized?: (manifest: RecordingManifest, ref: StreamRef) => void;
+  /** Timings of the outbound webhooks (retries, timeouts); the defaults suit production. */
+  notifyTuning?: NotifierTuning;
 }
 
 export class RtmsService implements AsyncDisposable {
@@ -55,6 +64,8 @@ export class RtmsService implements AsyncDisposable {
   readonly fleet: ServiceFleet | undefined;
   /** On a Redis store: the Redis Streams output, and every instance's events and media on this bus. */
   readonly redisOutputs: RedisOutputs | undefined;
+  /** Outbound webhooks, when `RTMSKIT_NOTIFY_URL` is set. */
+  readonly notifier: Notifier | undefined;
   /** Every stream's events, for the live outputs. */
   readonly bus: EventBus;
   private readonly closeLive: () => void;
@@ -78,6 +89,7 @@ export class RtmsService implements AsyncDisposable {
     housekeeping: Housekeeping;
     fleet: ServiceFleet | undefined;
     redisOutputs: RedisOutputs | undefined;
+    notifier: Notifier | undefined;
     bus: EventBus;
     closeLive: () => void;
     pending: PendingWebhooks;
@@ -94,6 +106,7 @@ export class RtmsService implements AsyncDisposable {
     this.housekeeping = parts.housekeeping;
     this.fleet = parts.fleet;
     this.redisOutputs = parts.redisOutputs;
+    this.notifier = parts.notifier;
     this.bus = parts.bus;
     this.closeLive = parts.closeLive;
     this.pending = parts.pending;
@@ -173,13 +186,15 @@ export class RtmsService implements AsyncDisposable {
       ...(fleet === undefined ? {} : { ownership: fleet.member }),
     });
     let readiness: ReadinessCheck | undefined;
-    /**
-     * The folder of each stream's recording, kept from its start: the recorder drops a recording from
-     * `recordings()` as soon as it starts finalizing, and the manifest does not hold its own folder.
-     */
-    const folders = new Map<string, string>();
     const bus = new EventBus({ instanceId: config.instanceId });
     bus.attach(manager);
+    let service: RtmsService | undefined;
+    const notifier = startNotifier(config, store, bus, {
+      logger,
+      now,
+      stopping: () => service?.stopping === true,
+      ...(options.notifyTuning === undefined ? {} : { tuning: options.notifyTuning }),
+    });
     const redisOutputs =
       store.kind === 'redis'
         ? await RedisOutputs.start({
@@ -201,9 +216,7 @@ export class RtmsService implements AsyncDisposable {
         readiness?.sinkFailed(`stream ${ref.streamId}: ${err.message}`);
         logger.error({ err, stream: ref.streamId }, 'recording write failed');
       },
-      onFinalized: (manifest, ref) => {
-        const dir = folders.get(ref.streamId);
-        folders.delete(ref.streamId);
+      onFinalized: (manifest, ref, dir) => {
         // Where the files are is the first thing a person looks for when a stream ends.
         logger.info(
           {
@@ -217,11 +230,6 @@ export class RtmsService implements AsyncDisposable {
         bus.publish(ref, 'recordingFinished', recordingFinishedData(manifest, dir, config.dataDir));
         options.onRecordingFinalized?.(manifest, ref);
       },
-    });
-    // Registered after the recorder's own listener, so the stream's recording exists by now.
-    manager.on('streamAdded', (ref) => {
-      const recording = recorder.recordings().find((r) => r.ref.streamId === ref.streamId);
-      if (recording !== undefined) folders.set(ref.streamId, recording.dir);
     });
     readiness = new ReadinessCheck({
       store,
@@ -242,6 +250,7 @@ export class RtmsService implements AsyncDisposable {
       ...(fleet === undefined ? {} : { fleet: fleet.member }),
     });
     redisOutputs?.registerMetrics(metrics.registry);
+    if (notifier !== undefined) registerNotifyMetrics(metrics.registry, notifier);
     const housekeeping = new Housekeeping({
       dataDir: config.dataDir,
       retention: config.retention,
@@ -252,7 +261,6 @@ export class RtmsService implements AsyncDisposable {
       recordingSettled: (streamId) => recorder.settled(streamId),
       now,
     });
-    let service: RtmsService | undefined;
     const act = (event: WebhookEvent): Promise<void> =>
       (manager as StreamManager).handleWebhook(event).then((outcome) => service?.onHandled(event, outcome));
     // Zoom has its 200 already and will not send the event again: while the store is away it waits here.
@@ -310,6 +318,7 @@ export class RtmsService implements AsyncDisposable {
       housekeeping,
       fleet,
       redisOutputs,
+      notifier,
       bus,
       pending,
       closeLive,
@@ -399,6 +408,11 @@ export class RtmsService implements AsyncDisposable {
    * Stops taking webhooks, drops every stream's sockets (Zoom keeps them for its window, so a restart can
    * resume), finalizes every recording and closes the store. Idempotent.
    */
+  /** True from the moment {@link RtmsService.shutdown} is called. */
+  get stopping(): boolean {
+    return this.shuttingDown !== undefined;
+  }
+
   shutdown(): Promise<void> {
     if (!this.shuttingDown) {
       this.shuttingDown = (async () => {
@@ -412,6 +426,8 @@ export class RtmsService implements AsyncDisposable {
         await this.fleet?.close();
         await this.recorder.close();
         await this.housekeeping.close();
+        // After the recorder: the notifications of recordings finished on the way out are in the outbox.
+        await this.notifier?.stop();
         await this.redisOutputs?.close();
         await this.store.close();
         this.logger.info('rtmskit service stopped');
@@ -423,4 +439,44 @@ export class RtmsService implements AsyncDisposable {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.shutdown();
   }
+}
+
+/**
+ * The outbound webhooks of `config.notify`, listening and sending. What the service's own shutdown does
+ * to a stream is no news for a receiver: the stream goes on at Zoom and a restart resumes it, so its
+ * `stream.ended` and the `recording.completed` of the run cut short are not sent (the run that really
+ * ends, later, lists the earlier runs too).
+ */
+function startNotifier(
+  config: ServiceConfig,
+  store: Store,
+  bus: EventBus,
+  context: { logger: Logger; now: () => number; stopping: () => boolean; tuning?: NotifierTuning },
+): Notifier | undefined {
+  const { logger, now, stopping } = context;
+  if (config.notify === undefined) return undefined;
+  const notifier = new Notifier({
+    ...context.tuning,
+    store,
+    url: config.notify.url,
+    secret: config.notify.secret,
+    logger: logger.child({ component: 'notify' }),
+    now,
+  });
+  const cutShort = new Set(['closed', RECORDER_CLOSED_REASON]);
+  notifier.listen(bus, new Set(config.notify.events), {
+    skip: (event) =>
+      stopping() &&
+      ((event.type === 'streamEnded' && event.data.reason === 'closed') ||
+        (event.type === 'recordingFinished' && cutShort.has(String(event.data.endReason)))),
+  });
+  notifier.start();
+  logger.info({ url: redactedUrl(config.notify.url), events: config.notify.events }, 'outbound webhooks on');
+  return notifier;
+}
+
+/** The URL without its query, which may hold a token of the receiver's. */
+function redactedUrl(url: string): string {
+  const parsed = new URL(url);
+  return `${parsed.origin}${parsed.pathname}${parsed.search ? '?…' : ''}`;
 }

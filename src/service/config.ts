@@ -22,6 +22,7 @@ import {
   readYesNo,
   type Sourced,
 } from './configValues.js';
+import { readNotify } from './notifyConfig.js';
 
 import {
   AUDIO_LAYOUTS,
@@ -178,6 +179,14 @@ export function loadConfig(
   );
   const trustProxy = readTrustProxy(fromEnv('RTMSKIT_TRUST_PROXY'), problems);
   const redisStreams = readRedisStreams(fromEnv, problems);
+  const notify = readNotify(
+    {
+      url: fromEnv('RTMSKIT_NOTIFY_URL'),
+      secret: fromEnv('RTMSKIT_NOTIFY_SECRET'),
+      events: fromEnv('RTMSKIT_NOTIFY_EVENTS'),
+    },
+    problems,
+  );
 
   const insecureSkipVerify = flags.insecureSkipVerify ?? false;
   const clientId = get('ZOOM_CLIENT_ID');
@@ -217,6 +226,7 @@ export function loadConfig(
     redisPassword: get('RTMSKIT_REDIS_PASSWORD'),
     instanceId: instanceId!,
     ...(REDIS_STORE_URL.test(storeUrl!) ? { redisStreams } : {}),
+    ...(notify === undefined ? {} : { notify }),
     media: media!,
     audioLayout: audioLayout!,
     allowedHosts: allowedHosts!,

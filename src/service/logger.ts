@@ -13,6 +13,8 @@ export const REDACTED_PATHS = [
   'password',
   'token',
   'access_token',
+  'secret',
+  '*.secret',
   '*.clientSecret',
   '*.secretToken',
   '*.signature',

@@ -2,6 +2,7 @@
  * What the service's configuration holds once it is read, and the defaults of its settings.
  */
 import type { MediaKind } from '../protocol/enums.js';
+import type { NotifyConfig } from './notifyConfig.js';
 
 export const DEFAULT_PORT = 8080;
 export const DEFAULT_HOST = '127.0.0.1';
@@ -119,6 +120,8 @@ export interface ServiceConfig {
    * configuration written in code may leave it out: {@link DEFAULT_REDIS_STREAMS} applies.
    */
   redisStreams?: RedisStreamsConfig;
+  /** Outbound webhooks, when `RTMSKIT_NOTIFY_URL` is set. */
+  notify?: NotifyConfig;
   media: MediaKind[];
   audioLayout: AudioLayoutSetting;
   allowedHosts: string[];

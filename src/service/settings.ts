@@ -3,8 +3,10 @@
  * `loadConfig`, `rtmskit serve --help` and `.env.example` all follow.
  */
 import { DEFAULT_MAX_CONCURRENT_HANDSHAKES } from '../manager/StreamManager.js';
+import { DEFAULT_NOTIFICATION_TYPES, NOTIFICATION_TYPES } from '../outputs/notify/types.js';
 import { MEDIA_KINDS } from '../protocol/enums.js';
 import { FALSE_WORDS, TRUE_WORDS } from './configValues.js';
+import { MIN_NOTIFY_SECRET_LENGTH } from './notifyConfig.js';
 import {
   DEFAULT_ALLOWED_HOSTS,
   DEFAULT_DATA_DIR,
@@ -101,6 +103,22 @@ export const SETTINGS = [
     about:
       'entries each rtmskit:media:<stream id> keeps, about (MAXLEN ~); 3000 is about 60 s of 20 ms audio',
     default: String(DEFAULT_REDIS_STREAMS.mediaMaxLen),
+  },
+  {
+    names: ['RTMSKIT_NOTIFY_URL'],
+    about:
+      'URL outbound webhooks (stream.started, stream.ended, recording.completed…) are POSTed to, signed; none are sent without it',
+    default: 'none',
+  },
+  {
+    names: ['RTMSKIT_NOTIFY_SECRET'],
+    about: `secret that signs every outbound webhook (x-rtmskit-signature), at least ${MIN_NOTIFY_SECRET_LENGTH} characters; required with RTMSKIT_NOTIFY_URL`,
+    default: 'none',
+  },
+  {
+    names: ['RTMSKIT_NOTIFY_EVENTS'],
+    about: `outbound webhook types, comma-separated: ${NOTIFICATION_TYPES.join(', ')}, or all`,
+    default: DEFAULT_NOTIFICATION_TYPES.join(','),
   },
   {
     names: ['RTMSKIT_MEDIA'],

@@ -105,14 +105,18 @@ export class SqliteOutbox {
 
   constructor(db: Database.Database, now: () => number) {
     this.db = db;
-    this.now = now;
+    // The columns are INTEGER: a clock with a fraction of a millisecond is rounded, not refused.
+    this.now = () => Math.round(now());
     this.statements = prepare(db);
   }
 
   enqueue(notification: NewNotification): boolean {
     checkNotification(notification);
     const { id, streamId, type, body, createdAt } = notification;
-    return this.statements.enqueue.run({ id, streamId, type, body, createdAt }).changes === 1;
+    return (
+      this.statements.enqueue.run({ id, streamId, type, body, createdAt: Math.round(createdAt) }).changes ===
+      1
+    );
   }
 
   take(options: TakeNotificationsOptions): ClaimedNotification[] {
@@ -147,7 +151,7 @@ export class SqliteOutbox {
         this.statements.reschedule.run({
           id,
           claim,
-          dueAt: retry.dueAt,
+          dueAt: Math.round(retry.dueAt),
           attempts: retry.attempts,
           lastError: retry.lastError,
           release: release ? 1 : 0,

@@ -132,6 +132,8 @@ describe('the packed tarball', () => {
       'decodeFrame',
       'StopReason',
       'ZoomRestClient',
+      'verifyNotification',
+      'NOTIFY_HEADERS',
     ]);
     has('rtmskit/media', [
       'attachRecorder',

@@ -2,6 +2,7 @@
  * Helpers for the service tests: WAV headers read byte by byte, recording folders found on disk, Prometheus
  * text parsed, signed webhook requests, and child processes of the CLI. Everything stays on loopback.
  */
+
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
@@ -11,6 +12,7 @@ import { Writable } from 'node:stream';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { StreamRef } from '../../src/manager/StreamManager.js';
 import type { RecordingManifest } from '../../src/media/manifest.js';
+import type { NotifierTuning } from '../../src/outputs/notify/Notifier.js';
 import { type AppCredentials, loadConfig, type ServiceConfig } from '../../src/service/config.js';
 import { createLogger } from '../../src/service/logger.js';
 import { RtmsService } from '../../src/service/Service.js';
@@ -282,7 +284,7 @@ export interface InProcessService {
 export async function startInProcessService(
   cleanups: Cleanups,
   env: Record<string, string> = {},
-  options: { cwd?: string; now?: () => number } = {},
+  options: { cwd?: string; now?: () => number; notifyTuning?: NotifierTuning } = {},
 ): Promise<InProcessService> {
   const cwd = options.cwd ?? (await cleanups.tempDir('rtmskit-service-'));
   const app = { clientId: `svc_${randomToken()}`, clientSecret: randomToken(), secretToken: randomToken() };
@@ -309,6 +311,7 @@ export async function startInProcessService(
     logger: createLogger({ level: 'info', pretty: false, destination }),
     onRecordingFinalized: (manifest, ref) => finalized.push({ manifest, ref }),
     ...(options.now === undefined ? {} : { now: options.now }),
+    ...(options.notifyTuning === undefined ? {} : { notifyTuning: options.notifyTuning }),
   });
   cleanups.add(() => service.shutdown());
   const port = Number(new URL(service.url).port);

@@ -74,6 +74,20 @@ export function outboxContract(current: () => { store: Store; clock: Clock }): v
       expect(await store.countPendingNotifications()).toBe(1);
     });
 
+    it('takes times with a fraction of a millisecond (a jittered backoff, a fractional clock)', async () => {
+      const { store, clock } = current();
+      await store.enqueueNotification(notification('f', 's1', clock.ms + 0.4));
+      clock.ms += 1.6;
+      const first = await take();
+      expect(first.map((n) => n.id)).toEqual(['f']);
+      const retry = { dueAt: clock.ms + 1_234.567, attempts: 1, lastError: 'HTTP 503' };
+      expect(await store.rescheduleNotification('f', claimOf(first, 'f'), retry)).toBe(true);
+      const due = (await store.getNotification('f'))?.dueAt ?? 0;
+      expect(Math.abs(due - retry.dueAt)).toBeLessThanOrEqual(1);
+      clock.ms += 1_236;
+      expect((await take()).map((n) => n.id)).toEqual(['f']);
+    });
+
     it('takes at most the limit, earliest due first, and gives concurrent takes distinct notifications', async () => {
       const { store, clock } = current();
       for (let i = 0; i < 6; i++)
