@@ -128,7 +128,7 @@ describe('outbound webhooks', () => {
     const ended = bodies.find((b) => b.type === 'stream.ended');
     expect(ended?.data.reason).toBe('stopped');
     const completed = bodies.find((b) => b.type === 'recording.completed');
-    const files = (completed?.data.files as { path: string }[]).map((f) => f.path);
+    const files = ((completed?.data.files ?? []) as { path: string }[]).map((f) => f.path);
     expect(files).toEqual(expect.arrayContaining(['audio.wav', 'transcript.jsonl']));
     expect(completed?.data.endReason).toBe('stopped');
 
