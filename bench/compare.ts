@@ -6,7 +6,7 @@
 import { CAN_PIN, CONSUMER_CORE, SIM_NICE } from './children.js';
 import { DELAY_RESOLUTION_MS } from './consumerProcess.js';
 import type { ConsumerKind } from './consumers.js';
-import { kibPerStream, type RunResult, runIngest } from './ingestRun.js';
+import { kibPerStream, type RunObserver, type RunResult, runIngest } from './ingestRun.js';
 import { goal, int, RowPrinter } from './report.js';
 import { STREAMS_PER_SIM_PROCESS } from './simulators.js';
 import { formatSpread, roundOrder, type Spread, spread } from './stats.js';
@@ -20,6 +20,10 @@ export interface ComparisonOptions {
   rounds: number;
   measureMs: number;
   settleMs: number;
+  /** Store of each service consumer; sqlite without one. */
+  storeUrl?: (kind: ConsumerKind) => string | undefined;
+  /** A fresh observer for each run of a contender, or none. */
+  observer?: (kind: ConsumerKind) => RunObserver | undefined;
 }
 
 export type Comparison = Record<ConsumerKind, RunResult[]>;
@@ -88,7 +92,7 @@ function describeRecorded(recorded: NonNullable<RunResult['recorded']>): string 
 
 /** Runs the rounds, printing each run's row as it ends. */
 export async function compare(o: ComparisonOptions): Promise<Comparison> {
-  const results = { floor: [], rtmskit: [], library: [], service: [] } as Comparison;
+  const results = { floor: [], rtmskit: [], library: [], service: [], outputs: [] } as Comparison;
   const table = new RowPrinter(HEADER, MIN_WIDTHS, 2);
   table.header();
   for (let round = 0; round < o.rounds; round++) {
@@ -100,9 +104,12 @@ export async function compare(o: ComparisonOptions): Promise<Comparison> {
         startPerSec: o.startPerSec,
         measureMs: o.measureMs,
         settleMs: o.settleMs,
+        storeUrl: o.storeUrl?.(kind),
+        observer: o.observer?.(kind),
       });
       results[kind].push(r);
       table.row(row(round, r));
+      for (const line of r.observed) console.log(`      ${line}`);
     }
   }
   console.log(
@@ -116,8 +123,9 @@ export async function compare(o: ComparisonOptions): Promise<Comparison> {
       if (r.logLines.length > 0)
         console.log(`  ${kind} round ${i + 1}: ${r.logLines.length} log lines, first: ${r.logLines[0]}`);
     }
-  for (const [i, r] of results.service.entries())
-    if (r.recorded) console.log(`  service round ${i + 1} recorded ${describeRecorded(r.recorded)}`);
+  for (const kind of ['service', 'outputs'] as const)
+    for (const [i, r] of results[kind].entries())
+      if (r.recorded) console.log(`  ${kind} round ${i + 1} recorded ${describeRecorded(r.recorded)}`);
   const warnings = new Set(o.contenders.flatMap((kind) => results[kind].flatMap((r) => r.simWarnings)));
   for (const w of warnings) console.log(`  the simulator processes warned: ${w}`);
   return results;

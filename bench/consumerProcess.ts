@@ -38,7 +38,7 @@ export interface ChildResult {
 }
 
 export type ParentMessage =
-  | { type: 'start'; kind: ConsumerKind; dataDir?: string }
+  | { type: 'start'; kind: ConsumerKind; dataDir?: string; storeUrl?: string }
   | { type: 'webhook'; body: string }
   | { type: 'status' }
   | { type: 'measure'; ms: number }
@@ -105,7 +105,12 @@ let consumer: Consumer | undefined;
 process.on('message', async (msg: ParentMessage) => {
   switch (msg.type) {
     case 'start':
-      consumer = await createConsumer({ kind: msg.kind, count, dataDir: msg.dataDir });
+      consumer = await createConsumer({
+        kind: msg.kind,
+        count,
+        dataDir: msg.dataDir,
+        storeUrl: msg.storeUrl,
+      });
       process.send?.({
         type: 'baseline',
         memory: memory(),

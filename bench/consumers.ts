@@ -6,11 +6,13 @@
  * - `library`: a `StreamManager` with no-op listeners and the stream options the service gives it.
  * - `service`: `rtmskit serve`: an `RtmsService` configured the way the CLI configures it, recording
  *   every stream (WAV, transcripts, events) into a temporary data folder with the sqlite store.
+ * - `outputs`: the same service on a Redis store, so every event also goes to Redis Streams
+ *   (`rtmskit:events`); the benchmark adds SSE subscribers from outside the process.
  */
 import type { StreamManager } from '../src/manager/StreamManager.js';
 import { parseWebhookEvent, type RtmsStartedEvent } from '../src/webhook/events.js';
 
-export type ConsumerKind = 'floor' | 'rtmskit' | 'library' | 'service';
+export type ConsumerKind = 'floor' | 'rtmskit' | 'library' | 'service' | 'outputs';
 
 export const BENCH_CREDENTIALS = {
   clientId: 'bench-client',
@@ -46,6 +48,8 @@ export interface ConsumerSetup {
   count: () => void;
   /** Data folder of the service. */
   dataDir: string | undefined;
+  /** Store of the service (`RTMSKIT_STORE_URL`); its default (sqlite in the data folder) without it. */
+  storeUrl?: string | undefined;
 }
 
 function parsedStarted(body: string): RtmsStartedEvent | undefined {
@@ -133,6 +137,7 @@ async function service(setup: ConsumerSetup): Promise<Consumer> {
     ZOOM_CLIENT_SECRET: BENCH_CREDENTIALS.clientSecret,
     ZOOM_SECRET_TOKEN: BENCH_CREDENTIALS.secretToken,
     RTMSKIT_ALLOW_LOOPBACK: 'true',
+    ...(setup.storeUrl === undefined ? {} : { RTMSKIT_STORE_URL: setup.storeUrl }),
   };
   const config = loadConfig(flags, env, dataDir);
   const svc = await RtmsService.start(config);
@@ -140,7 +145,7 @@ async function service(setup: ConsumerSetup): Promise<Consumer> {
     webhookUrl: `${svc.url}${config.webhookPath}`,
     describe:
       `RTMSKIT_ALLOW_LOOPBACK=true rtmskit serve --port 0 --data-dir <tmp> --media ${flags.media} ` +
-      `--log-level error (store ${config.storeUrl.split(':')[0]}, ` +
+      `--log-level error (store ${config.storeUrl.split(':')[0]}${config.redisStreams ? ', Redis Streams rtmskit:events' : ''}, ` +
       `audio layout ${config.audioLayout})`,
     onWebhook: () => undefined,
     ...managerView(svc.manager, setup.count),
@@ -156,6 +161,7 @@ export function createConsumer(setup: ConsumerSetup): Promise<Consumer> {
     case 'library':
       return manager(setup, true);
     case 'service':
+    case 'outputs':
       return service(setup);
   }
 }

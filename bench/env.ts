@@ -2,13 +2,14 @@
  * Benchmark settings read from the environment (INGEST_ROUNDS, CODEC_ROUNDS …), each with its default.
  */
 
-/** A positive integer from the environment variable `name`, or `fallback` when it is unset. */
-export function envInt(name: string, fallback: number): number {
+/** An integer of at least `min` (default 1) from the environment variable `name`, or `fallback` when unset. */
+export function envInt(name: string, fallback: number, options: { min?: number } = {}): number {
   const text = process.env[name];
   if (text === undefined || text.trim() === '') return fallback;
   const value = Number(text);
-  if (!Number.isInteger(value) || value < 1)
-    throw new Error(`${name} must be a positive integer, got ${text}`);
+  const min = options.min ?? 1;
+  if (!Number.isInteger(value) || value < min)
+    throw new Error(`${name} must be an integer of at least ${min}, got ${text}`);
   return value;
 }
 

@@ -1,10 +1,12 @@
 /**
  * `npm run bench`: a header naming the machine, then the codec and webhook throughput against bare
- * floors, the ingest comparison against the floor, the service against the library path, and recovery
+ * floors, the ingest comparison against the floor, the service against the library path, the live
+ * outputs (SSE and Redis Streams against none; one WebSocket subscriber of 100 streams), and recovery
  * after faults. Each benchmark reads its own settings from the environment (see its opening comment).
  */
 import { benchCodec } from './codec.js';
 import { benchIngest } from './ingest.js';
+import { benchOutputs } from './outputs.js';
 import { benchRecovery } from './recovery.js';
 import { machineLine } from './report.js';
 import { benchService } from './service.js';
@@ -15,6 +17,7 @@ const BENCHMARKS: readonly [name: string, run: () => Promise<void>][] = [
   ['webhook', benchWebhook],
   ['ingest', benchIngest],
   ['service', benchService],
+  ['outputs', benchOutputs],
   ['recovery', benchRecovery],
 ];
 

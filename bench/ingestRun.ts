@@ -28,6 +28,26 @@ export interface RunOptions {
   measureMs: number;
   /** Unmeasured time once every stream is up, so the start (and any buffered audio) is over. */
   settleMs: number;
+  /** Store of a service consumer; its sqlite default without it. */
+  storeUrl?: string | undefined;
+  /** Clients of the service's outputs, run in this process. */
+  observer?: RunObserver | undefined;
+}
+
+/**
+ * Something that watches a service consumer from outside its process (SSE or WebSocket subscribers),
+ * given the service's base URL at each step of the run.
+ */
+export interface RunObserver {
+  /** Before the first stream starts. */
+  beforeStreams?(base: string): Promise<void>;
+  /** Every stream is up; the run settles next. */
+  connected?(base: string): Promise<void>;
+  /** Right before and right after the measured window. */
+  measureStarts?(base: string): Promise<void>;
+  measureEnded?(base: string): Promise<void>;
+  /** What it saw, one line each, read once the run is over; it lets go of its connections here. */
+  finish(): Promise<string[]>;
 }
 
 export interface RunResult extends ChildResult {
@@ -48,6 +68,8 @@ export interface RunResult extends ChildResult {
   simWarnings: string[];
   /** What the service wrote into its data folder: file counts by name, and bytes. */
   recorded: { files: Record<string, number>; bytes: number } | undefined;
+  /** The observer's lines. */
+  observed: string[];
 }
 
 interface Baseline {
@@ -82,7 +104,8 @@ export function kibPerStream(loaded: number, base: number, streams: number): num
 }
 
 export async function runIngest(options: RunOptions): Promise<RunResult> {
-  const dataDir = options.kind === 'service' ? await mkdtemp(join(tmpdir(), 'rtmskit-bench-')) : undefined;
+  const isService = options.kind === 'service' || options.kind === 'outputs';
+  const dataDir = isService ? await mkdtemp(join(tmpdir(), 'rtmskit-bench-')) : undefined;
   try {
     const result = await measureRun(options, dataDir);
     // Counted once the consumer has exited, so that it shows what the recording left behind.
@@ -96,6 +119,7 @@ async function measureRun(
   options: RunOptions,
   dataDir: string | undefined,
 ): Promise<Omit<RunResult, 'recorded'>> {
+  const { observer } = options;
   const child = startChild('./consumerProcess.ts', {
     cores: String(CONSUMER_CORE),
     // INGEST_CONSUMER_NODE_ARGS: extra Node flags for the consumer process, e.g. `--cpu-prof`.
@@ -114,8 +138,15 @@ async function measureRun(
   };
   let sims: ReturnType<typeof startSimulators> | undefined;
   try {
-    send({ type: 'start', kind: options.kind, ...(dataDir === undefined ? {} : { dataDir }) });
+    send({
+      type: 'start',
+      kind: options.kind,
+      ...(dataDir === undefined ? {} : { dataDir }),
+      ...(options.storeUrl === undefined ? {} : { storeUrl: options.storeUrl }),
+    });
     const baseline = await nextMessage<Baseline>(child, 'baseline', START_TIMEOUT_MS);
+    const base = baseline.webhookUrl === undefined ? '' : new URL(baseline.webhookUrl).origin;
+    await observer?.beforeStreams?.(base);
     const t0 = performance.now();
     sims = startSimulators({
       streams: options.streams,
@@ -136,9 +167,12 @@ async function measureRun(
       await new Promise((r) => setTimeout(r, POLL_MS));
     }
     const connectSeconds = (performance.now() - t0) / 1000;
+    await observer?.connected?.(base);
     await new Promise((r) => setTimeout(r, options.settleMs));
+    await observer?.measureStarts?.(base);
     send({ type: 'measure', ms: options.measureMs });
     const measured = await nextMessage<ChildResult>(child, 'result', options.measureMs + START_TIMEOUT_MS);
+    await observer?.measureEnded?.(base);
     return {
       ...measured,
       kind: options.kind,
@@ -150,6 +184,7 @@ async function measureRun(
       describe: baseline.describe,
       logLines,
       simWarnings: [...sims.warnings],
+      observed: (await observer?.finish()) ?? [],
     };
   } finally {
     await sims?.stop();

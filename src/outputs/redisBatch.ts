@@ -1,6 +1,6 @@
 /**
- * The live outputs' commands to Redis, sent as one pipeline per event-loop turn, so that a thousand
- * streams' events cost a few round trips rather than one each. Nothing here waits for Redis or throws to
+ * The live outputs' commands to Redis, sent together as one pipeline at most every
+ * {@link BATCH_FLUSH_MS}, so that a thousand streams' events cost a few round trips rather than one each. Nothing here waits for Redis or throws to
  * the caller: while Redis is not connected, or while the queue is over its bound because Redis is slow,
  * a command is dropped at once and counted, and an outage is reported once, when it begins and when it
  * ends.
@@ -16,6 +16,11 @@ export const ENTRY_KINDS: readonly EntryKind[] = ['event', 'audio', 'video', 'de
 export const BATCH_MAX_COMMANDS = 20_000;
 /** Bytes (of values) queued for the next pipeline at most, by default. */
 export const BATCH_MAX_BYTES = 32 * 1024 * 1024;
+/**
+ * Pipelines are at least this far apart: a command after a quiet spell goes on the next turn, and those
+ * that follow within it go together, so a thousand streams' events cost a few round trips a second.
+ */
+export const BATCH_FLUSH_MS = 20;
 
 export interface BatchCounters {
   /** Commands Redis carried out, by what they append. */
@@ -59,6 +64,7 @@ export class RedisBatch {
   private queue: Queued[] = [];
   private queuedBytes = 0;
   private scheduled = false;
+  private flushedAt = Number.NEGATIVE_INFINITY;
   private inFlight: Promise<void> | undefined;
   private closed = false;
   /** In an outage: what was dropped since it began. */
@@ -108,10 +114,13 @@ export class RedisBatch {
   private schedule(): void {
     if (this.scheduled || this.inFlight !== undefined) return;
     this.scheduled = true;
-    setImmediate(() => {
+    const run = () => {
       this.scheduled = false;
       void this.flush();
-    });
+    };
+    const wait = this.flushedAt + BATCH_FLUSH_MS - performance.now();
+    if (wait <= 0) setImmediate(run);
+    else setTimeout(run, wait);
   }
 
   private async flush(): Promise<void> {
@@ -119,6 +128,7 @@ export class RedisBatch {
     const batch = this.queue;
     this.queue = [];
     this.queuedBytes = 0;
+    this.flushedAt = performance.now();
     this.inFlight = this.send(batch);
     await this.inFlight;
     this.inFlight = undefined;
