@@ -30,6 +30,8 @@ interface DemoFlags {
   report?: string;
   timeScale: string;
   verbose?: boolean;
+  keep?: boolean;
+  port: string;
 }
 
 /** After the simulator is done, how long the service may take to close and finalize every stream. */
@@ -96,6 +98,8 @@ export function registerDemo(program: Command): void {
     .option('--report <file>', 'write the simulator report and the service snapshot as JSON')
     .option('--time-scale <x>', 'play the meeting x times faster', '1')
     .option('--verbose', 'print the service log')
+    .option('--port <n>', 'port of the service and its dashboard (0: any free port)', '0')
+    .option('--keep', 'keep the service and its dashboard up after the meetings, until Ctrl-C')
     .option(
       '--fleet <n>',
       'run n instances on one Redis behind a proxy, kill -9 the busiest mid-meeting, and show the takeover',
@@ -125,8 +129,11 @@ async function runDemo(flags: DemoFlags): Promise<number> {
   const out = (line: string) => process.stdout.write(`${line}\n`);
   const dataDir = resolve(flags.dataDir);
   const app = { clientId: `demo_${token().slice(0, 12)}`, clientSecret: token(), secretToken: token() };
+  const port = Number(flags.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535)
+    throw CliError.badValue('--port', flags.port, 'a port number, 0 to 65535');
   const config: ServiceConfig = {
-    port: 0,
+    port,
     host: '127.0.0.1',
     webhookPath: '/webhook',
     dataDir,
@@ -172,6 +179,8 @@ async function runDemo(flags: DemoFlags): Promise<number> {
     },
   });
   const { manager } = service;
+  // First, so a newcomer can open it and watch the meeting happen.
+  out(`rtmskit demo: dashboard at ${service.url}/ (open it to watch the meeting live)`);
   manager.on('streamAdded', (ref) => {
     const recording = service.recorder.recordings().find((r) => r.ref.streamId === ref.streamId);
     outcome(ref.streamId).dir = recording?.dir;
@@ -209,7 +218,7 @@ async function runDemo(flags: DemoFlags): Promise<number> {
       if (sim.stream(id).state !== 'ended') sim.stopStream(id, StopReason.HOST_TRIGGERED);
   };
   const detach = onShutdownSignals(stopAll, out);
-  out(`rtmskit demo: simulator ${sim.url}, service ${service.url}`);
+  out(`  simulator ${sim.url}, service ${service.url}`);
   out(
     `  ${streams} meeting${streams > 1 ? 's' : ''} of ${participants} participants for ${flags.duration}${faults.length ? `, faults: ${flags.fault.join(' ')}` : ''}`,
   );
@@ -219,10 +228,24 @@ async function runDemo(flags: DemoFlags): Promise<number> {
   while (manager.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   const simReport = sim.stats();
   await sim.close();
-  await service.shutdown();
   detach();
+  if (flags.keep) {
+    // The recordings are complete on disk before the summary reads them; the service stays up.
+    await Promise.all([...outcomes.keys()].map((id) => service.recorder.settled(id)));
+  } else await service.shutdown();
 
   const ok = await printSummary(out, dataDir, [...outcomes.values()], simReport);
+  if (flags.keep) {
+    out('');
+    out(`the dashboard stays at ${service.url}/ with the recordings; Ctrl-C to stop`);
+    await new Promise<void>((resolve) => {
+      const off = onShutdownSignals(async () => {
+        off();
+        resolve();
+      }, out);
+    });
+    await service.shutdown();
+  }
   if (flags.report) {
     const report = {
       simulator: simReport,

@@ -1,6 +1,6 @@
 /**
- * The HTTP surface: the webhook endpoint, health and readiness, Prometheus metrics and the stream API,
- * with the bounds that keep slow or idle clients from holding the server.
+ * The HTTP surface: the webhook endpoint, health and readiness, Prometheus metrics, the stream API, the
+ * live outputs and the dashboard, with the bounds that keep slow or idle clients from holding the server.
  */
 import Fastify, { LogController } from 'fastify';
 import type { Logger } from 'pino';
@@ -17,6 +17,7 @@ import type { FleetStream } from './fleet.js';
 import type { ServiceMetrics } from './metrics.js';
 import type { OutputCounters } from './outputCounters.js';
 import type { ReadinessCheck } from './readiness.js';
+import { dashboardPlugin } from './dashboard.js';
 import { ssePlugin } from './sse.js';
 
 /**
@@ -112,9 +113,11 @@ export async function buildServer(deps: ServerDeps) {
     const recent = deps.fleetView
       ? await deps.fleetView(API_STREAMS_LIMIT)
       : await store.listStreams({ limit: API_STREAMS_LIMIT });
-    return { instance: config.instanceId, live, recent };
+    return { instance: config.instanceId, media: config.media, live, recent };
   });
-  await app.register(ssePlugin(deps.bus, deps.outputs, adminGuard(config.adminToken, { queryToken: true })));
+  const adminWithQueryToken = adminGuard(config.adminToken, { queryToken: true });
+  await app.register(ssePlugin(deps.bus, deps.outputs, adminWithQueryToken));
+  await app.register(dashboardPlugin({ dataDir: config.dataDir, admin, adminWithQueryToken }));
   app.get('/api/revocations', { preHandler: admin }, async () => ({
     revocations: await store.listTombstones({ limit: 100 }),
   }));
