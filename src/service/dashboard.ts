@@ -53,7 +53,10 @@ export function dashboardPlugin(options: DashboardOptions): FastifyPluginAsync {
         const recordings = await Promise.all(
           folders.map(async (folder) => {
             const read = await readManifest(folder.dir);
-            const path = folder.dir.slice(recordingsRoot.length + 1).split(sep).join('/');
+            const path = folder.dir
+              .slice(recordingsRoot.length + 1)
+              .split(sep)
+              .join('/');
             return {
               path,
               day: folder.day,

@@ -13,11 +13,11 @@ import type { WebhookReceiver, WebhookResult } from '../webhook/receiver.js';
 import { adminGuard } from './adminGuard.js';
 import type { ServiceConfig, TrustProxy } from './config.js';
 import { ConnectionGuard } from './connectionGuard.js';
+import { dashboardPlugin } from './dashboard.js';
 import type { FleetStream } from './fleet.js';
 import type { ServiceMetrics } from './metrics.js';
 import type { OutputCounters } from './outputCounters.js';
 import type { ReadinessCheck } from './readiness.js';
-import { dashboardPlugin } from './dashboard.js';
 import { ssePlugin } from './sse.js';
 
 /**

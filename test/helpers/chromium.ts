@@ -54,7 +54,8 @@ export async function openBrowser(options: { width?: number; height?: number } =
     if (message.type() === 'error') errors.push(message.text());
   });
   page.on('pageerror', (error) => errors.push(error.message));
-  if (process.env.RTMSKIT_BROWSER_CONSOLE) page.on('console', (m) => console.log('browser:', m.type(), m.text()));
+  if (process.env.RTMSKIT_BROWSER_CONSOLE)
+    page.on('console', (m) => console.log('browser:', m.type(), m.text()));
   return {
     context,
     page,
