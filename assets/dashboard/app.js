@@ -46,6 +46,8 @@ const state = {
   media: [],
   /** @type {Map<string, LiveStream>} */
   live: new Map(),
+  /** Streams that ended while the page watched, for their view. @type {Map<string, LiveStream>} */
+  ended: new Map(),
   /** @type {Recording[]} */
   past: [],
   /** `live:<streamId>` or `past:<path>` */
@@ -206,8 +208,10 @@ function onEvent(type, event) {
     case 'streamEnded':
       stream.ended = data.reason;
       mark(stream, data.reason === 'stopped' ? 'good' : 'bad', `ended: ${endText(data)}`, event.at);
+      stream.status = 'ended';
       state.live.delete(event.streamId);
-      if (state.selected === `live:${event.streamId}`) state.selected = '';
+      // The view of a stream that just ended stays, with its end, until another is picked.
+      state.ended.set(event.streamId, stream);
       break;
     case 'reconnecting':
       stream.status = 'reconnecting';
@@ -329,10 +333,13 @@ function openFeed() {
     void loadState().catch(onLoadError);
   });
   source.addEventListener('error', () => {
-    if (source.readyState === EventSource.CLOSED) {
-      setFeed('failed', 'feed closed; retrying');
-      feedRetry = setTimeout(() => void start(), FEED_RETRY_MS);
-    } else setFeed('reconnecting', 'reconnecting…');
+    setFeed('reconnecting', 'reconnecting…');
+    // EventSource retries by itself, but gives up on some failures and backs off on others: if it is not
+    // back within a few seconds, the page starts over (state, then a new feed) on its own clock.
+    clearTimeout(feedRetry);
+    feedRetry = setTimeout(() => {
+      if (feed === source && source.readyState !== EventSource.OPEN) void start();
+    }, FEED_RETRY_MS);
   });
   source.addEventListener('replayTruncated', () => void loadState().catch(onLoadError));
   for (const type of EVENT_TYPES) {
@@ -557,7 +564,7 @@ function select(key) {
 }
 
 function drawLive(stream) {
-  watchAudio(stream.streamId);
+  watchAudio(stream.status === 'ended' ? undefined : stream.streamId);
   const people = [...stream.participants.values()];
   const levels = audio?.streamId === stream.streamId ? [...audio.levels.keys()].sort((a, b) => a - b) : [];
   const line = (l) => h('li', {}, h('time', {}, clock(l.at)), h('b', {}, l.who), l.text);
@@ -757,7 +764,7 @@ function drawDetail() {
     state.selected.slice(0, state.selected.indexOf(':')),
     state.selected.slice(state.selected.indexOf(':') + 1),
   ];
-  const liveStream = kind === 'live' ? state.live.get(id) : undefined;
+  const liveStream = kind === 'live' ? (state.live.get(id) ?? state.ended.get(id)) : undefined;
   const recording = kind === 'past' ? state.past.find((r) => r.path === id) : undefined;
   // Keep the reader's place in long lists across redraws.
   const scrolls = [...detail.querySelectorAll('.log')].map((el) => [

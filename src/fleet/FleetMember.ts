@@ -122,8 +122,12 @@ export class FleetMember implements Ownership {
     this.leaseMs = options.leaseMs ?? LEASE_MS;
     this.safetyMs = options.safetyMs ?? LEASE_SAFETY_MS;
     this.leases = new LeaseTable(options.redis, this.prefix, this.instanceId, this.leaseMs);
+    const inboxConnection = options.redis.duplicate();
+    // Its failures come back through the reader's own reads; the listener keeps ioredis from printing
+    // "Unhandled error event" for every reconnect attempt while Redis is away.
+    inboxConnection.on('error', () => undefined);
     this.inbox = new InboxReader(
-      options.redis.duplicate(),
+      inboxConnection,
       this.prefix,
       this.instanceId,
       (event) => {

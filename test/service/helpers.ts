@@ -284,12 +284,24 @@ export interface InProcessService {
 export async function startInProcessService(
   cleanups: Cleanups,
   env: Record<string, string> = {},
-  options: { cwd?: string; now?: () => number; notifyTuning?: NotifierTuning } = {},
+  options: {
+    cwd?: string;
+    now?: () => number;
+    notifyTuning?: NotifierTuning;
+    /** Default: any free port. */
+    port?: number;
+    /** Default: new credentials. */
+    app?: { clientId: string; clientSecret: string; secretToken: string };
+  } = {},
 ): Promise<InProcessService> {
   const cwd = options.cwd ?? (await cleanups.tempDir('rtmskit-service-'));
-  const app = { clientId: `svc_${randomToken()}`, clientSecret: randomToken(), secretToken: randomToken() };
+  const app = options.app ?? {
+    clientId: `svc_${randomToken()}`,
+    clientSecret: randomToken(),
+    secretToken: randomToken(),
+  };
   const config = loadConfig(
-    { port: 0, dataDir: 'data' },
+    { port: options.port ?? 0, dataDir: 'data' },
     {
       ZOOM_CLIENT_ID: app.clientId,
       ZOOM_CLIENT_SECRET: app.clientSecret,
