@@ -20,7 +20,9 @@ import { Notifier, type NotifierTuning } from '../outputs/notify/Notifier.js';
 import { registerNotifyMetrics } from '../outputs/notify/notifyMetrics.js';
 import { RedisOutputs } from '../outputs/RedisOutputs.js';
 import { recordingFinishedData } from '../outputs/recordingEvent.js';
-import { StopReason } from '../protocol/enums.js';
+import { PROTOCOL_DEFAULT_PARAMS } from '../protocol/defaults.js';
+import { DataOption, StopReason } from '../protocol/enums.js';
+import type { MediaParams } from '../protocol/messages.js';
 import { RTMS_ERROR_CODES, RtmsError } from '../protocol/errors.js';
 import { openStore } from '../store/index.js';
 import type { Store } from '../store/Store.js';
@@ -180,6 +182,7 @@ export class RtmsService implements AsyncDisposable {
         media: config.media,
         allowedHosts: config.allowedHosts,
         allowLoopback: config.allowLoopback,
+        ...streamMediaParams(config),
       },
       ledger: store,
       maxConcurrentHandshakes: config.maxConcurrentHandshakes,
@@ -479,4 +482,17 @@ function startNotifier(
 function redactedUrl(url: string): string {
   const parsed = new URL(url);
   return `${parsed.origin}${parsed.pathname}${parsed.search ? '?…' : ''}`;
+}
+
+/**
+ * What the service asks Zoom for beyond its defaults: per-speaker audio (`data_opt` 2, one stream per
+ * speaker) when the layout is `per-speaker`, since Zoom sends only the mixed stream unless asked.
+ */
+function streamMediaParams(config: ServiceConfig): { mediaParams?: MediaParams } {
+  if (config.audioLayout !== 'per-speaker' || !config.media.includes('audio')) return {};
+  return {
+    mediaParams: {
+      audio: { ...PROTOCOL_DEFAULT_PARAMS.audio, data_opt: DataOption.AUDIO_MULTI_STREAMS },
+    },
+  };
 }
