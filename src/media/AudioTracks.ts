@@ -1,8 +1,12 @@
-/** A recording's audio tracks: one WAV or raw file per speaker, channel or mixed stream, in its format. */
+/**
+ * A recording's audio tracks: one file per speaker, channel or mixed stream. L16 and G.711 (decoded) are
+ * written as 16-bit PCM WAV; G.722 and Opus as the frames came, with an index.
+ */
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { AudioFrame } from '../client/events.js';
 import { Codec } from '../protocol/enums.js';
+import { decodeAlaw } from '../protocol/g711.js';
 import type { AudioLayout } from './manifest.js';
 import { sanitizePathPart } from './paths.js';
 import type { QueueOptions } from './queue.js';
@@ -11,7 +15,6 @@ import { WavWriter } from './WavWriter.js';
 
 /** Where raw audio of each codec goes, by its file extension. */
 const RAW_CODEC_NAMES: Readonly<Partial<Record<number, string>>> = {
-  [Codec.G711]: 'g711',
   [Codec.G722]: 'g722',
   [Codec.OPUS]: 'opus',
 };
@@ -28,8 +31,22 @@ export interface TrackInfo {
   frameBytes: number;
 }
 
+/** Codecs written as L16 WAV, each with its decoder (none for L16 itself). */
+const TO_L16: Readonly<Partial<Record<number, { name: string; decode?: (data: Buffer) => Buffer }>>> = {
+  [Codec.L16]: { name: 'L16' },
+  [Codec.G711]: { name: 'G.711 A-law', decode: decodeAlaw },
+};
+
 export type AudioTrack =
-  | { type: 'wav'; file: string; info: TrackInfo; writer: WavWriter }
+  | {
+      type: 'wav';
+      file: string;
+      info: TrackInfo;
+      writer: WavWriter;
+      /** The codec the frames came in, when it is not L16: decoded before they are written. */
+      decodedFrom?: string;
+      decode?: (data: Buffer) => Buffer;
+    }
   | { type: 'raw'; file: string; info: TrackInfo; raw: RawTrack; codec: string; index: string }
   /** Its file could not be opened: its frames are dropped and counted by the recording. */
   | { type: 'failed'; file: string; info: TrackInfo };
@@ -64,12 +81,15 @@ function channelPart(channelId: string): string {
 
 /**
  * The audio tracks of one recording, by speaker or channel. Every WAV file starts at the stream's
- * timeline origin (its first audio timestamp), so per-speaker files line up sample for sample.
+ * timeline origin (its start, see {@link AudioTracks.originMs}), so per-speaker files line up sample for
+ * sample.
  */
 export class AudioTracks {
   private readonly host: TrackHost;
   private readonly tracks = new Map<string, AudioTrack>();
   private origin: number | undefined;
+  /** When the stream started (Zoom's first-packet timestamp), if it said so before any audio. */
+  private streamStart: number | undefined;
   private mismatched = 0;
   private notedSpeakers = false;
 
@@ -77,9 +97,22 @@ export class AudioTracks {
     this.host = host;
   }
 
-  /** The stream's timeline origin: its first audio timestamp (ms, frames' clock). */
+  /**
+   * The stream's timeline origin (ms, frames' clock): when it started, as Zoom's first-packet timestamp
+   * says, or its first audio timestamp if that is earlier (buffered audio) or Zoom said nothing.
+   */
   get originMs(): number | undefined {
     return this.origin;
+  }
+
+  /**
+   * The stream's start on the frames' clock (Zoom's FIRST_PACKET_TIMESTAMP): the WAV files start there,
+   * so a speaker who is silent at first, or audio that comes a moment after signaling, leaves leading
+   * silence and the file's length is the stream's. Only the first one before any audio counts.
+   */
+  noteStreamStart(timestamp: number): void {
+    if (this.origin === undefined && this.streamStart === undefined && Number.isFinite(timestamp))
+      this.streamStart = timestamp;
   }
 
   /** Frames in another format than their track's first frame: not written. */
@@ -94,7 +127,8 @@ export class AudioTracks {
 
   /** Writes a frame to its track, opening the track on its first frame. */
   write(frame: AudioFrame): void {
-    if (this.origin === undefined && Number.isFinite(frame.timestamp)) this.origin = frame.timestamp;
+    if (this.origin === undefined && Number.isFinite(frame.timestamp))
+      this.origin = Math.min(frame.timestamp, this.streamStart ?? frame.timestamp);
     const { key, base } = this.keyOf(frame);
     let track = this.tracks.get(key);
     if (track === undefined) {
@@ -114,7 +148,7 @@ export class AudioTracks {
     if (info.userName === undefined && frame.userName) info.userName = frame.userName;
     switch (track.type) {
       case 'wav':
-        track.writer.write(frame.timestamp, frame.data);
+        track.writer.write(frame.timestamp, track.decode ? track.decode(frame.data) : frame.data);
         return;
       case 'raw':
         track.raw.append(frame.data, frame.timestamp);
@@ -163,7 +197,8 @@ export class AudioTracks {
       codec: frame.codec,
       frameBytes: frame.data.length,
     };
-    if (frame.codec === Codec.L16) {
+    const pcm = TO_L16[frame.codec];
+    if (pcm !== undefined) {
       const file = `${base}${suffix}.wav`;
       try {
         const writer = new WavWriter(join(dir, file), {
@@ -173,7 +208,9 @@ export class AudioTracks {
           ...(this.origin === undefined ? {} : { originMs: this.origin }),
           ...(headerRewriteMs === undefined ? {} : { headerRewriteMs }),
         });
-        return { type: 'wav', file, info, writer };
+        return pcm.decode === undefined
+          ? { type: 'wav', file, info, writer }
+          : { type: 'wav', file, info, writer, decodedFrom: pcm.name, decode: pcm.decode };
       } catch (error) {
         this.host.recordError(file, error);
         return { type: 'failed', file, info };

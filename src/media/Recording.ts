@@ -70,6 +70,8 @@ export interface FinalizeOptions {
 
 /** The event kinds of `events.jsonl` whose line also counts a reconnect. */
 const RECONNECTED_EVENT = 'reconnected';
+/** The stream's start on the frames' clock: where its WAV files begin. */
+const FIRST_PACKET_EVENT = 'firstPacket';
 
 /** Bytes counted for an event or text item held before the folder is ready. */
 const TEXT_ITEM_BYTES = 256;
@@ -96,8 +98,9 @@ function messageOf(error: unknown): string {
  * Records one stream into its folder.
  *
  * Files: `audio.wav` (the mixed stream) or `audio-<userId>.wav` per speaker (`audio-ch-<id>.wav` for a
- * Contact Center channel), in the format of the track's first frame; audio in other codecs as received
- * in `audio[-<userId>].<g711|g722|opus>.raw` with an index; `video.h264` or `video/000001.jpg…` (and
+ * Contact Center channel), 16-bit PCM in the format of the track's first frame (G.711 decoded); G.722
+ * and Opus as received in `audio[-<userId>].<g722|opus>.raw` with an index; `video.h264` or
+ * `video/000001.jpg…` (and
  * `deskshare…`); `transcript.jsonl` (+ `.vtt`, `.srt` at the end); `chat.jsonl`; `events.jsonl`;
  * `manifest.json`.
  *
@@ -181,7 +184,7 @@ export class Recording implements AsyncDisposable {
     return this.finishing !== undefined;
   }
 
-  /** The stream's timeline origin: its first audio timestamp (ms, frames' clock). */
+  /** The stream's timeline origin (ms, frames' clock): its start, or its first audio if earlier. */
   get timelineOriginMs(): number | undefined {
     return this.tracks.audio.originMs;
   }
@@ -244,6 +247,10 @@ export class Recording implements AsyncDisposable {
     if (this.ended()) return;
     const time = new Date(this.now()).toISOString();
     if (kind === RECONNECTED_EVENT) this.tally.reconnects++;
+    if (kind === FIRST_PACKET_EVENT) {
+      const timestamp = (payload as { timestamp?: unknown } | undefined)?.timestamp;
+      if (typeof timestamp === 'number') this.tracks.audio.noteStreamStart(timestamp);
+    }
     this.tally.events++;
     if (this.phase === 'open') this.tracks.writeEvent(time, kind, payload);
     else this.hold('events', TEXT_ITEM_BYTES, () => this.tracks.writeEvent(time, kind, payload));

@@ -34,8 +34,10 @@ export interface ManifestFile {
   userId?: number;
   userName?: string;
   channelId?: string;
-  /** Audio codec: `L16`, `g711`, `g722`, `opus`. */
+  /** Audio codec of the file: `L16` (every WAV), `g722`, `opus` (stored as received). */
   codec?: string;
+  /** A WAV decoded from the codec Zoom sent (`G.711 A-law`). */
+  decodedFrom?: string;
   sampleRate?: number;
   channels?: number;
   /** Audio: the length of the data in ms (`bytes` of the data chunk over the byte rate, for WAV). */
@@ -141,7 +143,10 @@ export interface RecordingManifest {
   stopReason?: number | null;
   stopReasonName?: string | null;
   audioLayout: AudioLayout;
-  /** The frames' clock time (ms) of byte 0 of every WAV file: the first audio timestamp. */
+  /**
+   * The frames' clock time (ms) of byte 0 of every WAV file: the stream's start (Zoom's first-packet
+   * timestamp), or its first audio timestamp when that is earlier or Zoom sent none.
+   */
   timelineOriginMs: number | null;
   /** The time cue times of the subtitles count from (the first run's origin). */
   transcriptOriginMs: number | null;

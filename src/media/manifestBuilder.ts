@@ -169,6 +169,7 @@ export function currentFiles(tracks: RecordingTracks, offsets: ReadonlyMap<strin
         path: track.file,
         ...common,
         codec: 'L16',
+        ...(track.decodedFrom === undefined ? {} : { decodedFrom: track.decodedFrom }),
         bytes: WAV_HEADER_BYTES + counters.bytes,
         durationMs: pcmDurationMs(counters.bytes, info.sampleRate, info.channels),
         frameBytes: info.frameBytes,
@@ -238,7 +239,7 @@ export function buildManifest(
 ): RecordingManifest {
   const notes = [...head.notes];
   if (files.some((f) => f.kind === 'audio' && f.codec !== 'L16')) {
-    notes.push('audio in G.711, G.722 or Opus is stored raw; FFmpeg encoding is not done yet');
+    notes.push('audio in G.722 or Opus is stored as received (with an index); it is not decoded yet');
   }
   const manifest: RecordingManifest = {
     version: MANIFEST_VERSION,

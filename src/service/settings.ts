@@ -127,7 +127,8 @@ export const SETTINGS = [
   },
   {
     names: ['RTMSKIT_AUDIO_LAYOUT'],
-    about: 'auto (audio.wav for the mixed stream, audio-<userId>.wav per speaker), mixed or per-speaker',
+    about:
+      'auto (audio.wav for the mixed stream, audio-<userId>.wav per speaker), mixed, or per-speaker (asks Zoom for a stream per speaker)',
     default: 'auto',
   },
   {

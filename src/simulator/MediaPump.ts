@@ -16,6 +16,7 @@ import {
   sampleRateHz,
   TranscriptLanguage,
 } from '../protocol/enums.js';
+import { encodeAlaw } from '../protocol/g711.js';
 import type {
   AudioParams,
   DeskshareParams,
@@ -24,7 +25,7 @@ import type {
   VideoParams,
 } from '../protocol/messages.js';
 import type { Product } from '../protocol/products.js';
-import { encodeAlaw, frameBytes, opaqueFrame, renderL16, toneHz } from './content/audio.js';
+import { frameBytes, opaqueFrame, renderL16, toneHz } from './content/audio.js';
 import type { PictureLibrary } from './content/pictures.js';
 import type { WavAudioSource } from './content/wavSource.js';
 import type { Timeline } from './timeline.js';

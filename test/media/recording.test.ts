@@ -9,6 +9,7 @@ import type { AudioFrame } from '../../src/client/events.js';
 import type { RecordingManifest } from '../../src/media/manifest.js';
 import { Recording, type RecordingOptions } from '../../src/media/Recording.js';
 import { Codec } from '../../src/protocol/enums.js';
+import { decodeAlaw, encodeAlaw } from '../../src/protocol/g711.js';
 import {
   AUDIO_TEXT_FILES,
   audioFrame,
@@ -268,7 +269,40 @@ describe('Recording, per-speaker audio', () => {
       channels: 2,
       bytes: 5,
     });
-    expect(manifest.notes.some((n) => n.includes('stored raw'))).toBe(true);
+    expect(manifest.notes.some((n) => n.includes('stored as received'))).toBe(true);
+  });
+
+  it('decodes G.711 A-law into a 16-bit PCM WAV a player opens', async () => {
+    const { dir, recording } = await recordingIn();
+    const pcm = Buffer.alloc(320);
+    for (let i = 0; i < 160; i++) pcm.writeInt16LE(Math.round(8000 * Math.sin(i / 5)), i * 2);
+    const alaw = encodeAlaw(pcm);
+    const g711 = (timestamp: number): AudioFrame => ({
+      ...audioFrame(timestamp, 5),
+      data: alaw,
+      codec: Codec.G711,
+      sampleRate: 8_000,
+      channels: 1,
+    });
+    recording.audio(g711(T0));
+    recording.audio(g711(T0 + 20));
+    const manifest = await recording.finalize();
+    const wav = await readFile(join(dir, 'audio-5.wav'));
+    expect(wav.readUInt16LE(20)).toBe(1);
+    expect(wav.readUInt32LE(24)).toBe(8_000);
+    expect(wav.readUInt16LE(34)).toBe(16);
+    const data = wav.subarray(44);
+    expect(data).toEqual(Buffer.concat([decodeAlaw(alaw), decodeAlaw(alaw)]));
+    // Within A-law's quantisation step of the original samples.
+    for (let i = 0; i < 160; i++)
+      expect(Math.abs(data.readInt16LE(i * 2) - pcm.readInt16LE(i * 2))).toBeLessThan(512);
+    expect(manifest.files.find((f) => f.path === 'audio-5.wav')).toMatchObject({
+      codec: 'L16',
+      decodedFrom: 'G.711 A-law',
+      sampleRate: 8_000,
+      durationMs: 40,
+    });
+    expect(manifest.files.some((f) => f.path.endsWith('.raw'))).toBe(false);
   });
 });
 

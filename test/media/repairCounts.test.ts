@@ -24,13 +24,13 @@ async function manifestAt(dir: string): Promise<RecordingManifest> {
   return JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as RecordingManifest;
 }
 
-/** Gives a recording every kind of data: per-speaker WAVs with gaps, raw G.711, pictures, H.264, text. */
+/** Gives a recording every kind of data: per-speaker WAVs with gaps, raw G.722, pictures, H.264, text. */
 function feed(recording: Recording): void {
   for (let t = 20; t <= 200; t += 20) recording.audio(audioFrame(T0 + t, 1, 11));
   for (let t = 300; t <= 400; t += 20) recording.audio(audioFrame(T0 + t, 1, 12));
   for (let t = 100; t < 200; t += 20) recording.audio(audioFrame(T0 + t, 2, 21));
   for (let t = 0; t < 100; t += 20) {
-    recording.audio({ ...audioFrame(T0 + t, 3, 31), codec: Codec.G711, data: Buffer.alloc(160, t + 1) });
+    recording.audio({ ...audioFrame(T0 + t, 3, 31), codec: Codec.G722, data: Buffer.alloc(160, t + 1) });
   }
   for (let i = 1; i <= 3; i++) {
     const jpg = Buffer.from([0xff, 0xd8, i, 0xff, 0xd9]);

@@ -21,9 +21,12 @@ const WAV_HEADER_BYTES = 44;
 /** 16 kHz, 16-bit, mono: the simulator's default audio. */
 const BYTES_PER_MS_16K_MONO = 32;
 
-/** Frames laid out at their timestamps from the first one, gaps filled with zeros. */
-function placed(frames: readonly { timestamp: number; data: Buffer }[], bytesPerMs: number): Buffer {
-  const origin = frames[0]?.timestamp ?? 0;
+/** Frames laid out at their timestamps from `origin`, gaps filled with zeros. */
+function placed(
+  frames: readonly { timestamp: number; data: Buffer }[],
+  bytesPerMs: number,
+  origin: number,
+): Buffer {
   const parts: Buffer[] = [];
   let length = 0;
   for (const frame of frames) {
@@ -170,8 +173,11 @@ describe('live outputs', () => {
     if (!audioFile) throw new Error(`no audio file in ${JSON.stringify(svc.finalized[0]?.manifest.files)}`);
     const wavPath = join(String(finished.dir), audioFile.path);
     const wav = await readFile(wavPath);
-    // The recording places each frame at its timestamp and fills gaps with silence: so does this.
-    const got = placed(audio, BYTES_PER_MS_16K_MONO);
+    // The recording places each frame at its timestamp from the stream's start and fills gaps with
+    // silence: so does this.
+    const origin = svc.finalized[0]?.manifest.timelineOriginMs ?? Number.NaN;
+    expect(origin).toBeLessThanOrEqual(audio[0]?.timestamp ?? 0);
+    const got = placed(audio, BYTES_PER_MS_16K_MONO, origin);
     const recorded = wav.subarray(WAV_HEADER_BYTES);
     expect(audio.length).toBe(svc.finalized[0]?.manifest.counters.frames.audio);
     expect(got.length).toBe(recorded.length);

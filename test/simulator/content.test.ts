@@ -6,10 +6,9 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Codec } from '../../src/protocol/enums.js';
 import { RtmsError } from '../../src/protocol/errors.js';
+import { decodeAlaw, encodeAlaw } from '../../src/protocol/g711.js';
 import {
-  decodeAlaw,
   detectTone,
-  encodeAlaw,
   frameBytes,
   opaqueFrame,
   renderL16,
