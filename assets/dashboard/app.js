@@ -275,19 +275,12 @@ function onEvent(type, event) {
       mark(stream, '', 'sharing stopped', event.at);
       break;
     case 'transcript':
-      push(
-        stream.transcript,
-        { at: event.at, who: nameOf(stream, data.userId, data.userName), text: data.text },
-        MAX_TRANSCRIPT,
-      );
+    case 'chat': {
+      const line = { at: event.at, who: nameOf(stream, data.userId, data.userName), text: data.text };
+      if (type === 'transcript') push(stream.transcript, line, MAX_TRANSCRIPT);
+      else push(stream.chat, line, MAX_CHAT);
       break;
-    case 'chat':
-      push(
-        stream.chat,
-        { at: event.at, who: nameOf(stream, data.userId, data.userName), text: data.text },
-        MAX_CHAT,
-      );
-      break;
+    }
   }
   state.dirty.list = true;
   if (state.selected === `live:${event.streamId}` || type === 'streamEnded') state.dirty.detail = true;

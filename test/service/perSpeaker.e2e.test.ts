@@ -1,8 +1,10 @@
 /**
  * Audio files of `serve` through the simulator: `RTMSKIT_AUDIO_LAYOUT=per-speaker` asks Zoom for
  * per-speaker audio (`data_opt` 2) and writes one WAV per participant who spoke; every WAV starts at the
- * stream's start, so a 30 s meeting gives a 30 s mixed file.
+ * stream's start (Zoom's first-packet timestamp).
  */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DataOption } from '../../src/protocol/enums.js';
 import { Simulator } from '../../src/simulator/index.js';
@@ -12,20 +14,29 @@ import { startInProcessService, waitFor } from './helpers.js';
 const cleanups = new Cleanups();
 afterEach(() => cleanups.run());
 
+/** A 30 s meeting of three through the service with `env`; resolves with its recording's manifest. */
+async function recordMeeting(env: Record<string, string>) {
+  const svc = await startInProcessService(cleanups, env);
+  const sim = await Simulator.start({
+    webhookUrl: `${svc.base}/webhook`,
+    credentials: svc.app,
+    timeScale: 4,
+    participants: 3,
+  });
+  cleanups.add(() => sim.close());
+  sim.startStream({ durationMs: 30_000 });
+  await sim.whenIdle();
+  await waitFor(() => svc.finalized.length === 1, 'the recording to finish', 15_000);
+  const finished = svc.logs().find((l) => l.msg === 'recording finished');
+  return {
+    manifest: (svc.finalized[0] as (typeof svc.finalized)[number]).manifest,
+    dir: String(finished?.dir),
+  };
+}
+
 describe('per-speaker audio from the service', () => {
   it('asks Zoom for a stream per speaker and writes audio-<userId>.wav for each', async () => {
-    const svc = await startInProcessService(cleanups, { RTMSKIT_AUDIO_LAYOUT: 'per-speaker' });
-    const sim = await Simulator.start({
-      webhookUrl: `${svc.base}/webhook`,
-      credentials: svc.app,
-      timeScale: 4,
-      participants: 3,
-    });
-    cleanups.add(() => sim.close());
-    sim.startStream({ durationMs: 30_000 });
-    await sim.whenIdle();
-    await waitFor(() => svc.finalized.length === 1, 'the recording to finish', 15_000);
-    const { manifest } = svc.finalized[0] as (typeof svc.finalized)[number];
+    const { manifest } = await recordMeeting({ RTMSKIT_AUDIO_LAYOUT: 'per-speaker' });
     expect(manifest.mediaParams?.audio?.data_opt).toBe(DataOption.AUDIO_MULTI_STREAMS);
     const wavs = manifest.files.filter((f) => f.kind === 'audio');
     expect(wavs.map((f) => f.path)).not.toContain('audio.wav');
@@ -38,20 +49,18 @@ describe('per-speaker audio from the service', () => {
     expect(new Set(wavs.map((f) => f.userId)).size).toBe(wavs.length);
   }, 60_000);
 
-  it('starts every WAV at the stream’s start: a 30 s meeting gives a 30 s mixed file', async () => {
-    const svc = await startInProcessService(cleanups);
-    const sim = await Simulator.start({
-      webhookUrl: `${svc.base}/webhook`,
-      credentials: svc.app,
-      timeScale: 4,
-      participants: 3,
-    });
-    cleanups.add(() => sim.close());
-    sim.startStream({ durationMs: 30_000 });
-    await sim.whenIdle();
-    await waitFor(() => svc.finalized.length === 1, 'the recording to finish', 15_000);
-    const { manifest } = svc.finalized[0] as (typeof svc.finalized)[number];
+  it('starts every WAV at the stream’s start, so a 30 s meeting gives about 30 s of audio', async () => {
+    const { manifest, dir } = await recordMeeting({});
+    const events = (await readFile(join(dir, 'events.jsonl'), 'utf8'))
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as { kind: string; data: { timestamp?: number } });
+    const start = events.find((e) => e.kind === 'firstPacket')?.data.timestamp;
+    expect(typeof start).toBe('number');
+    expect(manifest.timelineOriginMs).toBe(start);
+    // It ends with the last frame: a meeting that ends in a pause between turns is that much shorter.
     const mixed = manifest.files.find((f) => f.path === 'audio.wav');
-    expect(Math.abs((mixed?.durationMs ?? 0) - 30_000)).toBeLessThanOrEqual(50);
+    expect(mixed?.durationMs).toBeGreaterThan(29_000);
+    expect(mixed?.durationMs).toBeLessThanOrEqual(30_050);
   }, 60_000);
 });

@@ -189,15 +189,19 @@ describe('a recorded meeting', () => {
     expect(h.dataSize).toBeGreaterThan(0);
   });
 
-  it('the WAV lasts from the first audio timestamp to the last plus one frame (gaps filled)', async () => {
+  it('the WAV lasts from the stream’s start to the last audio frame’s end (gaps filled)', async () => {
     const { size } = await stat(join(dir, 'audio.wav'));
     const durationMs = (size - WAV_HEADER_BYTES) / BYTES_PER_MS;
     const frames = running.audio;
     expect(frames.length).toBe(report.framesSent.audio);
     const first = frames[0]?.timestamp ?? Number.NaN;
     const last = frames.at(-1)?.timestamp ?? Number.NaN;
-    expect(manifest.timelineOriginMs).toBe(first);
-    expect(Math.abs(durationMs - (last - first + FRAME_MS))).toBeLessThanOrEqual(FRAME_MS);
+    // The stream's start is Zoom's first-packet timestamp, sent before any audio.
+    const events = await readJsonl<{ kind: string; data: { timestamp?: number } }>(join(dir, 'events.jsonl'));
+    const start = events.find((e) => e.kind === 'firstPacket')?.data.timestamp;
+    expect(start).toBeLessThanOrEqual(first);
+    expect(manifest.timelineOriginMs).toBe(start);
+    expect(Math.abs(durationMs - (last - (start ?? first) + FRAME_MS))).toBeLessThanOrEqual(FRAME_MS);
     // Streamed audio plus the silence the writer inserted.
     const streamedMs = report.framesSent.audio * FRAME_MS;
     expect(Math.abs(durationMs - (streamedMs + (manifest.counters?.silenceMs ?? 0)))).toBeLessThanOrEqual(
