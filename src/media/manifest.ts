@@ -2,9 +2,11 @@
  * `manifest.json`: what a recording holds. Written when the recording starts (without `endedAt`),
  * rewritten when files appear, and written whole when it ends.
  */
+
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { MediaParams } from '../protocol/messages.js';
+import type { EncodingState } from './encode.js';
 
 export const MANIFEST_FILE = 'manifest.json';
 export const MANIFEST_VERSION = 1;
@@ -159,6 +161,8 @@ export interface RecordingManifest {
   previousRuns?: Partial<RecordingManifest>[];
   /** Set by `repairRecordings` on a recording a killed process left unfinished. */
   repairedAt?: string;
+  /** Encoded copies of the WAV files (`RTMSKIT_ENCODE`), when asked for. */
+  encoding?: EncodingState;
 }
 
 /** A manifest read from disk: missing, unreadable, or parsed (fields unchecked). */

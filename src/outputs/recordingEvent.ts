@@ -5,20 +5,21 @@ import { relative } from 'node:path';
 import type { RecordingManifest } from '../media/manifest.js';
 
 export function recordingFinishedData(
-  manifest: RecordingManifest,
+  manifest: Partial<RecordingManifest>,
   dir: string | undefined,
   dataDir: string,
 ): Record<string, unknown> {
   return {
     dir: dir === undefined ? null : relative(dataDir, dir),
-    run: manifest.run,
-    writer: manifest.writer,
-    startedAt: manifest.startedAt,
+    run: manifest.run ?? null,
+    writer: manifest.writer ?? null,
+    startedAt: manifest.startedAt ?? null,
     endedAt: manifest.endedAt ?? null,
     endReason: manifest.endReason ?? null,
     stopReason: manifest.stopReason ?? null,
     stopReasonName: manifest.stopReasonName ?? null,
-    files: manifest.files,
-    counters: manifest.counters,
+    files: manifest.files ?? [],
+    counters: manifest.counters ?? null,
+    encoding: manifest.encoding ?? null,
   };
 }

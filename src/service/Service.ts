@@ -6,8 +6,9 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { StreamManager, type StreamRef } from '../manager/StreamManager.js';
-import { probeWritable } from '../media/folders.js';
-import type { RecordingManifest } from '../media/manifest.js';
+import { Encoder, needsEncoding } from '../media/encode.js';
+import { listRecordingFolders, probeWritable } from '../media/folders.js';
+import { type RecordingManifest, readManifest } from '../media/manifest.js';
 import { RECORDINGS_DIR } from '../media/paths.js';
 import {
   attachRecorder,
@@ -68,6 +69,8 @@ export class RtmsService implements AsyncDisposable {
   readonly redisOutputs: RedisOutputs | undefined;
   /** Outbound webhooks, when `RTMSKIT_NOTIFY_URL` is set. */
   readonly notifier: Notifier | undefined;
+  /** Encoded copies of recordings, when `RTMSKIT_ENCODE` asks for some. */
+  readonly encoder: Encoder | undefined;
   /** Every stream's events, for the live outputs. */
   readonly bus: EventBus;
   private readonly closeLive: () => void;
@@ -92,6 +95,7 @@ export class RtmsService implements AsyncDisposable {
     fleet: ServiceFleet | undefined;
     redisOutputs: RedisOutputs | undefined;
     notifier: Notifier | undefined;
+    encoder: Encoder | undefined;
     bus: EventBus;
     closeLive: () => void;
     pending: PendingWebhooks;
@@ -109,6 +113,7 @@ export class RtmsService implements AsyncDisposable {
     this.fleet = parts.fleet;
     this.redisOutputs = parts.redisOutputs;
     this.notifier = parts.notifier;
+    this.encoder = parts.encoder;
     this.bus = parts.bus;
     this.closeLive = parts.closeLive;
     this.pending = parts.pending;
@@ -211,6 +216,7 @@ export class RtmsService implements AsyncDisposable {
           })
         : undefined;
     const outputs = new OutputCounters();
+    const encoder = startEncoder(config, bus, logger);
     const recorder = attachRecorder(manager, {
       dataDir: config.dataDir,
       writer: config.instanceId,
@@ -230,7 +236,10 @@ export class RtmsService implements AsyncDisposable {
           },
           'recording finished',
         );
-        bus.publish(ref, 'recordingFinished', recordingFinishedData(manifest, dir, config.dataDir));
+        // With encoding asked for, the recording is complete once its encoded copies are.
+        if (encoder === undefined)
+          bus.publish(ref, 'recordingFinished', recordingFinishedData(manifest, dir, config.dataDir));
+        else void encoder.add(dir);
         options.onRecordingFinalized?.(manifest, ref);
       },
     });
@@ -322,6 +331,7 @@ export class RtmsService implements AsyncDisposable {
       fleet,
       redisOutputs,
       notifier,
+      encoder,
       bus,
       pending,
       closeLive,
@@ -428,6 +438,7 @@ export class RtmsService implements AsyncDisposable {
         await this.manager.close();
         await this.fleet?.close();
         await this.recorder.close();
+        await this.encoder?.close();
         await this.housekeeping.close();
         // After the recorder: the notifications of recordings finished on the way out are in the outbox.
         await this.notifier?.stop();
@@ -495,4 +506,40 @@ function streamMediaParams(config: ServiceConfig): { mediaParams?: MediaParams }
       audio: { ...PROTOCOL_DEFAULT_PARAMS.audio, data_opt: DataOption.AUDIO_MULTI_STREAMS },
     },
   };
+}
+
+/**
+ * The encoder of `RTMSKIT_ENCODE`: each recording, once encoded, is published as finished (with its
+ * outputs); recordings whose encoding a stop or crash cut short are queued again now.
+ */
+function startEncoder(config: ServiceConfig, bus: EventBus, logger: Logger): Encoder | undefined {
+  if (config.encode === undefined || config.encode.length === 0) return undefined;
+  const encoder = new Encoder({
+    formats: config.encode,
+    onEncoded: (dir, manifest) => {
+      const { outputs = [], failures = [] } = manifest.encoding ?? {};
+      if (failures.length > 0)
+        logger.error(
+          { dir, failures: failures.map((f) => `${f.path}: ${f.error}`) },
+          'recording not encoded',
+        );
+      logger.info({ dir, outputs: outputs.map((o) => o.path) }, 'recording encoded');
+      if (manifest.streamId === undefined) return;
+      const ref: StreamRef = {
+        streamId: manifest.streamId,
+        product: (manifest.product ?? 'meeting') as StreamRef['product'],
+        instanceId: manifest.instanceId ?? '',
+        meetingId: manifest.meetingId ?? undefined,
+      };
+      bus.publish(ref, 'recordingFinished', recordingFinishedData(manifest, dir, config.dataDir));
+    },
+    onError: (dir, err) => logger.error({ err, dir }, 'recording encoding failed'),
+  });
+  void (async () => {
+    for (const folder of await listRecordingFolders(config.dataDir)) {
+      const read = await readManifest(folder.dir);
+      if (read.status === 'ok' && needsEncoding(read.manifest)) void encoder.add(folder.dir);
+    }
+  })().catch((err: unknown) => logger.error({ err }, 'unfinished encodings not found'));
+  return encoder;
 }

@@ -8,6 +8,7 @@ import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { DEFAULT_MAX_CONCURRENT_HANDSHAKES } from '../manager/StreamManager.js';
+import { ENCODE_FORMATS } from '../media/encode.js';
 import { MEDIA_KINDS } from '../protocol/enums.js';
 import { RTMS_ERROR_CODES, RtmsError } from '../protocol/errors.js';
 import {
@@ -179,6 +180,11 @@ export function loadConfig(
   );
   const trustProxy = readTrustProxy(fromEnv('RTMSKIT_TRUST_PROXY'), problems);
   const redisStreams = readRedisStreams(fromEnv, problems);
+  const encodeInput = fromEnv('RTMSKIT_ENCODE');
+  const encode =
+    encodeInput === undefined || encodeInput.value.toLowerCase() === 'none'
+      ? []
+      : (readChoiceList(encodeInput, problems, ENCODE_FORMATS) ?? []);
   const notify = readNotify(
     {
       url: fromEnv('RTMSKIT_NOTIFY_URL'),
@@ -227,6 +233,7 @@ export function loadConfig(
     instanceId: instanceId!,
     ...(REDIS_STORE_URL.test(storeUrl!) ? { redisStreams } : {}),
     ...(notify === undefined ? {} : { notify }),
+    ...(encode.length === 0 ? {} : { encode }),
     media: media!,
     audioLayout: audioLayout!,
     allowedHosts: allowedHosts!,

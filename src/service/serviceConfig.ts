@@ -1,6 +1,8 @@
 /**
  * What the service's configuration holds once it is read, and the defaults of its settings.
  */
+
+import type { EncodeFormat } from '../media/encode.js';
 import type { MediaKind } from '../protocol/enums.js';
 import type { NotifyConfig } from './notifyConfig.js';
 
@@ -124,6 +126,8 @@ export interface ServiceConfig {
   notify?: NotifyConfig;
   media: MediaKind[];
   audioLayout: AudioLayoutSetting;
+  /** Encoded copies made after a stream ends (`RTMSKIT_ENCODE`); none when absent. */
+  encode?: EncodeFormat[];
   allowedHosts: string[];
   allowLoopback: boolean;
   /** Sockets of all streams that may handshake at once. */

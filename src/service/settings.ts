@@ -3,6 +3,7 @@
  * `loadConfig`, `rtmskit serve --help` and `.env.example` all follow.
  */
 import { DEFAULT_MAX_CONCURRENT_HANDSHAKES } from '../manager/StreamManager.js';
+import { ENCODE_FORMATS } from '../media/encode.js';
 import { DEFAULT_NOTIFICATION_TYPES, NOTIFICATION_TYPES } from '../outputs/notify/types.js';
 import { MEDIA_KINDS } from '../protocol/enums.js';
 import { FALSE_WORDS, TRUE_WORDS } from './configValues.js';
@@ -130,6 +131,11 @@ export const SETTINGS = [
     about:
       'auto (audio.wav for the mixed stream, audio-<userId>.wav per speaker), mixed, or per-speaker (asks Zoom for a stream per speaker)',
     default: 'auto',
+  },
+  {
+    names: ['RTMSKIT_ENCODE'],
+    about: `encoded copies of each recording's WAV files once its stream ends, by FFmpeg: ${ENCODE_FORMATS.join(', ')} (comma-separated) or none`,
+    default: 'none',
   },
   {
     names: ['RTMSKIT_ALLOWED_HOSTS'],

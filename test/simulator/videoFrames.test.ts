@@ -5,9 +5,11 @@
  * every change of who is shown, P-frames between), FFmpeg decoding what a connection received, and a
  * third-party client that drops small JPEGs (RTMS-PROTOCOL.md §4.2, §5.6, §10.1).
  */
+
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Simulator } from '../../src/simulator/index.js';
+import { ffmpegPresent } from '../helpers/ffmpeg.js';
 import type { RawMessage, RawSocket } from './rawClient.js';
 import { mediaBytes } from './rawClient.js';
 import { MSG, type OpenStream, openMedia, openStream, SimHarness, sleep } from './simHelpers.js';
@@ -74,21 +76,6 @@ function nalTypesOf(unit: Buffer): number[] {
 
 // ---------------------------------------------------------------------------------------------------
 // FFmpeg
-
-function hasTool(name: string): boolean {
-  return spawnSync(name, ['-version']).status === 0;
-}
-const MISSING_TOOLS = ['ffmpeg', 'ffprobe'].filter((tool) => !hasTool(tool));
-
-/** False (after a loud warning) when FFmpeg is missing on a laptop; a failure in CI. */
-function ffmpegPresent(check: string): boolean {
-  if (MISSING_TOOLS.length === 0) return true;
-  const missing = MISSING_TOOLS.join(' and ');
-  if (process.env.CI === 'true')
-    expect.fail(`${missing} not installed, and CI=true requires it: install ffmpeg`);
-  console.warn(`SKIPPED ${check}: ${missing} not installed (apt-get install ffmpeg)`);
-  return false;
-}
 
 interface Decoded {
   errors: string;
