@@ -9,38 +9,24 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readManifest, writeManifest } from '../../src/media/manifest.js';
-import { Simulator } from '../../src/simulator/index.js';
 import { Cleanups } from '../cleanups.js';
 import { ffmpegPresent, probe } from '../helpers/ffmpeg.js';
-import { startInProcessService, waitFor } from './helpers.js';
+import { recordMeeting, startInProcessService, waitFor } from './helpers.js';
 
 const cleanups = new Cleanups();
 afterEach(() => cleanups.run());
 
-/** A meeting through a service with `env`; resolves once its recording is published as finished. */
-async function meeting(env: Record<string, string>, cwd?: string) {
-  const svc = await startInProcessService(cleanups, env, cwd === undefined ? {} : { cwd });
-  const finished: string[] = [];
-  svc.service.bus.subscribe({ types: new Set(['recordingFinished']) }, (event) =>
-    finished.push(String(event.data.dir)),
-  );
-  const sim = await Simulator.start({
-    webhookUrl: `${svc.base}/webhook`,
-    credentials: svc.app,
-    timeScale: 4,
-    participants: 3,
-  });
-  cleanups.add(() => sim.close());
-  sim.startStream({ durationMs: 20_000 });
-  await sim.whenIdle();
-  await waitFor(() => finished.length === 1, 'the recording to be published as finished', 30_000);
-  return { svc, dir: join(svc.config.dataDir, finished[0] as string) };
-}
-
 describe('encoded copies of recordings', () => {
   it('makes an Opus and an MP3 of every WAV, as long as the WAV, listed in the manifest', async () => {
     if (!ffmpegPresent('Opus and MP3 copies of recordings')) return;
-    const { dir } = await meeting({ RTMSKIT_ENCODE: 'opus,mp3', RTMSKIT_AUDIO_LAYOUT: 'per-speaker' });
+    const { dir } = await recordMeeting(
+      cleanups,
+      {
+        RTMSKIT_ENCODE: 'opus,mp3',
+        RTMSKIT_AUDIO_LAYOUT: 'per-speaker',
+      },
+      { durationMs: 20_000 },
+    );
     const read = await readManifest(dir);
     if (read.status !== 'ok') throw new Error(`no manifest in ${dir}`);
     const { files = [], encoding } = read.manifest;
@@ -70,7 +56,7 @@ describe('encoded copies of recordings', () => {
 
   it('does an encoding a stop left pending at the next start', async () => {
     if (!ffmpegPresent('a pending encoding redone after a restart')) return;
-    const first = await meeting({});
+    const first = await recordMeeting(cleanups, {}, { durationMs: 20_000 });
     // As a stop mid-encoding leaves it: asked for, pending, no copy yet.
     const read = await readManifest(first.dir);
     if (read.status !== 'ok') throw new Error('no manifest');
@@ -98,7 +84,7 @@ describe('encoded copies of recordings', () => {
     cleanups.add(() => {
       process.env.PATH = path;
     });
-    const { dir } = await meeting({ RTMSKIT_ENCODE: 'opus' });
+    const { dir } = await recordMeeting(cleanups, { RTMSKIT_ENCODE: 'opus' }, { durationMs: 20_000 });
     process.env.PATH = path;
     const read = await readManifest(dir);
     if (read.status !== 'ok') throw new Error('no manifest');

@@ -16,6 +16,7 @@ import type { NotifierTuning } from '../../src/outputs/notify/Notifier.js';
 import { type AppCredentials, loadConfig, type ServiceConfig } from '../../src/service/config.js';
 import { createLogger } from '../../src/service/logger.js';
 import { RtmsService } from '../../src/service/Service.js';
+import { Simulator } from '../../src/simulator/index.js';
 import type { Cleanups } from '../cleanups.js';
 import { sleep } from '../media/helpers.js';
 import { signedHeaders } from '../webhook/helpers.js';
@@ -329,4 +330,35 @@ export async function startInProcessService(
   const port = Number(new URL(service.url).port);
   const logs = () => lines.map((line) => JSON.parse(line) as Record<string, unknown>);
   return { service, config, app, base: `http://127.0.0.1:${port}`, port, cwd, logs, finalized };
+}
+
+/**
+ * One simulated meeting of three through an in-process service with `env`: resolves once its recording
+ * is published as finished (encoded copies included), with the service and the recording's folder.
+ */
+export async function recordMeeting(
+  cleanups: Cleanups,
+  env: Record<string, string>,
+  options: { cwd?: string; durationMs?: number } = {},
+): Promise<{ svc: InProcessService; dir: string }> {
+  const svc = await startInProcessService(
+    cleanups,
+    env,
+    options.cwd === undefined ? {} : { cwd: options.cwd },
+  );
+  const finished: string[] = [];
+  svc.service.bus.subscribe({ types: new Set(['recordingFinished']) }, (event) =>
+    finished.push(String(event.data.dir)),
+  );
+  const sim = await Simulator.start({
+    webhookUrl: `${svc.base}/webhook`,
+    credentials: svc.app,
+    timeScale: 4,
+    participants: 3,
+  });
+  cleanups.add(() => sim.close());
+  sim.startStream({ durationMs: options.durationMs ?? 30_000 });
+  await sim.whenIdle();
+  await waitFor(() => finished.length === 1, 'the recording to be published as finished', 30_000);
+  return { svc, dir: join(svc.config.dataDir, finished[0] as string) };
 }

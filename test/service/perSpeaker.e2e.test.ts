@@ -7,36 +7,20 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DataOption } from '../../src/protocol/enums.js';
-import { Simulator } from '../../src/simulator/index.js';
 import { Cleanups } from '../cleanups.js';
-import { startInProcessService, waitFor } from './helpers.js';
+import { recordMeeting } from './helpers.js';
 
 const cleanups = new Cleanups();
 afterEach(() => cleanups.run());
 
-/** A 30 s meeting of three through the service with `env`; resolves with its recording's manifest. */
-async function recordMeeting(env: Record<string, string>) {
-  const svc = await startInProcessService(cleanups, env);
-  const sim = await Simulator.start({
-    webhookUrl: `${svc.base}/webhook`,
-    credentials: svc.app,
-    timeScale: 4,
-    participants: 3,
-  });
-  cleanups.add(() => sim.close());
-  sim.startStream({ durationMs: 30_000 });
-  await sim.whenIdle();
-  await waitFor(() => svc.finalized.length === 1, 'the recording to finish', 15_000);
-  const finished = svc.logs().find((l) => l.msg === 'recording finished');
-  return {
-    manifest: (svc.finalized[0] as (typeof svc.finalized)[number]).manifest,
-    dir: String(finished?.dir),
-  };
+async function meeting(env: Record<string, string>) {
+  const { svc, dir } = await recordMeeting(cleanups, env);
+  return { manifest: (svc.finalized[0] as (typeof svc.finalized)[number]).manifest, dir };
 }
 
 describe('per-speaker audio from the service', () => {
   it('asks Zoom for a stream per speaker and writes audio-<userId>.wav for each', async () => {
-    const { manifest } = await recordMeeting({ RTMSKIT_AUDIO_LAYOUT: 'per-speaker' });
+    const { manifest } = await meeting({ RTMSKIT_AUDIO_LAYOUT: 'per-speaker' });
     expect(manifest.mediaParams?.audio?.data_opt).toBe(DataOption.AUDIO_MULTI_STREAMS);
     const wavs = manifest.files.filter((f) => f.kind === 'audio');
     expect(wavs.map((f) => f.path)).not.toContain('audio.wav');
@@ -50,7 +34,7 @@ describe('per-speaker audio from the service', () => {
   }, 60_000);
 
   it('starts every WAV at the stream’s start, so a 30 s meeting gives about 30 s of audio', async () => {
-    const { manifest, dir } = await recordMeeting({});
+    const { manifest, dir } = await meeting({});
     const events = (await readFile(join(dir, 'events.jsonl'), 'utf8'))
       .split('\n')
       .filter(Boolean)
