@@ -322,7 +322,13 @@ describe.skipIf(skipWithoutRedis())('a fleet of three instances on Redis', () =>
     expectAllEnded(sim, fleet);
     expectOneConnectionAtATime(sim);
     for (const instance of fleet.instances) {
-      expect(instance.said('lease lost: closing the stream here'), instance.id).toEqual([]);
+      // The moved stream may have changed hands (see above): its old holder then closes its side, as
+      // it must. Every other stream stays where it was.
+      const lost = instance.said('lease lost: closing the stream here');
+      expect(
+        lost.filter((line) => line.stream !== moved || line.cause !== 'taken'),
+        instance.id,
+      ).toEqual([]);
       expect(instance.said('webhook event not acted on'), instance.id).toEqual([]);
     }
   }, 120_000);
