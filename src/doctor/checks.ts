@@ -267,7 +267,11 @@ export async function checkStore(storeUrl: string, redisPassword?: string): Prom
   }
 }
 
-export async function checkFfmpeg(path?: string): Promise<CheckResult> {
+/**
+ * FFmpeg and its encoders. Missing, it is a warning, or a failure when `RTMSKIT_ENCODE` asks for copies
+ * (`encode`): then every recording would end with a failed encoding.
+ */
+export async function checkFfmpeg(path?: string, encode: readonly string[] = []): Promise<CheckResult> {
   const env = path === undefined ? process.env : { ...process.env, PATH: path };
   const ffmpeg = (args: string[]) =>
     run('ffmpeg', ['-hide_banner', ...args], { env, timeout: TOOL_TIMEOUT_MS, maxBuffer: 8 * 1024 * 1024 });
@@ -276,6 +280,14 @@ export async function checkFfmpeg(path?: string): Promise<CheckResult> {
     const { stdout } = await run('ffmpeg', ['-version'], { env, timeout: TOOL_TIMEOUT_MS });
     version = /ffmpeg version (\S+)/.exec(stdout)?.[1] ?? 'unknown version';
   } catch {
+    if (encode.length > 0) {
+      return result(
+        'ffmpeg',
+        'fail',
+        `ffmpeg is not on the PATH, and RTMSKIT_ENCODE asks for ${encode.join(', ')}: no recording would get its copies (the WAV files are still written)`,
+        'install FFmpeg (apt-get install ffmpeg, brew install ffmpeg) and make sure it is on the PATH, or unset RTMSKIT_ENCODE',
+      );
+    }
     return result(
       'ffmpeg',
       'warn',
@@ -368,7 +380,7 @@ export async function runDoctor(options: DoctorOptions): Promise<CheckResult[]> 
     results.push(await checkRedis(storeUrl, redisPassword === undefined ? {} : { password: redisPassword }));
   }
   results.push(checkRetention(config));
-  results.push(await checkFfmpeg(options.path));
+  results.push(await checkFfmpeg(options.path, config?.encode ?? []));
   results.push(checkSignature());
   results.push(await checkOAuth(config, options.oauthBase));
   if (options.webhookUrl) results.push(await checkWebhookUrl(options.webhookUrl, config));

@@ -361,6 +361,14 @@ describe('checkFfmpeg', () => {
     expect(result.detail).toContain('ffmpeg is not on the PATH');
     expect(result.fix).toContain('install FFmpeg');
   });
+
+  it('fails when RTMSKIT_ENCODE asks for copies and the PATH holds no ffmpeg', async () => {
+    const empty = await tempDir();
+    const result = await checkFfmpeg(empty, ['opus', 'mp3']);
+    expect(result.status).toBe('fail');
+    expect(result.detail).toContain('RTMSKIT_ENCODE asks for opus, mp3');
+    expect(result.fix).toContain('unset RTMSKIT_ENCODE');
+  });
 });
 
 describe('checkSignature', () => {
