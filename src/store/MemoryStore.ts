@@ -2,19 +2,13 @@
  * A store in this process's memory: for tests, the simulator and services that need no persistence.
  * Nothing survives a restart, so a late webhook retry after a restart is not recognised.
  */
+
 import { MemoryDeliveryLedger } from '../manager/DeliveryLedger.js';
 import { RtmsError } from '../protocol/errors.js';
 import { checkLimit, checkTtl, pruneCutoff } from './checks.js';
 import { MemoryOutbox } from './memoryOutbox.js';
-import {
-  type ClaimedNotification,
-  type NewNotification,
-  type NotificationFailure,
-  type NotificationRetry,
-  notificationCutoff,
-  type OutboxNotification,
-  type TakeNotificationsOptions,
-} from './outbox.js';
+import { notificationCutoff } from './outbox.js';
+import { OutboxStore } from './outboxStore.js';
 import type {
   ListStreamsOptions,
   PruneOptions,
@@ -32,17 +26,18 @@ export interface MemoryStoreOptions {
 }
 
 /** A {@link Store} held in a `Map`; records are copied in and out, so callers never share them. */
-export class MemoryStore implements Store, AsyncDisposable {
+export class MemoryStore extends OutboxStore implements Store, AsyncDisposable {
   readonly kind = 'memory';
   readonly location = 'memory';
   private readonly deliveries: MemoryDeliveryLedger;
   private readonly streams = new Map<string, StreamRecord>();
   private readonly tombstones = new Map<string, Tombstone>();
-  private readonly outbox: MemoryOutbox;
+  protected readonly outbox: MemoryOutbox;
   private readonly now: () => number;
   private closed = false;
 
   constructor(options: MemoryStoreOptions = {}) {
+    super();
     this.now = options.now ?? Date.now;
     this.deliveries = new MemoryDeliveryLedger({ now: this.now });
     this.outbox = new MemoryOutbox(this.now);
@@ -137,41 +132,6 @@ export class MemoryStore implements Store, AsyncDisposable {
     return (limit === undefined ? sorted : sorted.slice(0, limit)).map(copyTombstone);
   }
 
-  async enqueueNotification(notification: NewNotification): Promise<boolean> {
-    this.assertOpen();
-    return this.outbox.enqueue(notification);
-  }
-
-  async takeDueNotifications(options: TakeNotificationsOptions): Promise<ClaimedNotification[]> {
-    this.assertOpen();
-    return this.outbox.take(options);
-  }
-
-  async markNotificationDelivered(id: string, claim: string, attempts: number): Promise<boolean> {
-    this.assertOpen();
-    return this.outbox.delivered(id, claim, attempts);
-  }
-
-  async rescheduleNotification(id: string, claim: string, retry: NotificationRetry): Promise<boolean> {
-    this.assertOpen();
-    return this.outbox.reschedule(id, claim, retry);
-  }
-
-  async markNotificationFailed(id: string, claim: string, failure: NotificationFailure): Promise<boolean> {
-    this.assertOpen();
-    return this.outbox.failed(id, claim, failure);
-  }
-
-  async countPendingNotifications(): Promise<number> {
-    this.assertOpen();
-    return this.outbox.countPending();
-  }
-
-  async getNotification(id: string): Promise<OutboxNotification | undefined> {
-    this.assertOpen();
-    return this.outbox.get(id);
-  }
-
   async ping(): Promise<void> {
     this.assertOpen();
   }
@@ -184,7 +144,7 @@ export class MemoryStore implements Store, AsyncDisposable {
     await this.close();
   }
 
-  private assertOpen(): void {
+  protected assertOpen(): void {
     if (this.closed) throw RtmsError.closed('memory store');
   }
 }

@@ -8,19 +8,13 @@
  * When Redis is away, calls reject at once with `STORE_UNREACHABLE` while the connection is re-made in
  * the background with a bounded backoff; the store is usable again as soon as Redis is, without reopening.
  */
+
 import { performance } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
 import { RtmsError } from '../protocol/errors.js';
 import { checkLimit, checkTtl, pruneCutoff } from './checks.js';
-import {
-  type ClaimedNotification,
-  type NewNotification,
-  type NotificationFailure,
-  type NotificationRetry,
-  notificationCutoff,
-  type OutboxNotification,
-  type TakeNotificationsOptions,
-} from './outbox.js';
+import { notificationCutoff } from './outbox.js';
+import { OutboxStore } from './outboxStore.js';
 import { type RegistryScripts, registerScripts } from './redis/commands.js';
 import {
   type defaultRedisReconnectPolicy,
@@ -75,13 +69,13 @@ export interface RedisServerFacts {
 }
 
 /** A {@link Store} in Redis, shared by any number of processes. */
-export class RedisStore implements Store, AsyncDisposable {
+export class RedisStore extends OutboxStore implements Store, AsyncDisposable {
   readonly kind = 'redis';
   /** The URL without its password. */
   readonly location: string;
   private readonly redis: Redis;
   private readonly scripts: RegistryScripts;
-  private readonly outbox: RedisOutbox;
+  protected readonly outbox: RedisOutbox;
   private readonly keys: RedisKeys;
   private readonly target: RedisTarget;
   private readonly now: () => number;
@@ -112,6 +106,7 @@ export class RedisStore implements Store, AsyncDisposable {
   }
 
   private constructor(target: RedisTarget, options: RedisStoreOptions) {
+    super();
     this.target = target;
     this.location = target.location;
     this.now = options.now ?? Date.now;
@@ -243,41 +238,6 @@ export class RedisStore implements Store, AsyncDisposable {
     return jsons.filter((json): json is string => json !== null).map(tombstoneOf);
   }
 
-  async enqueueNotification(notification: NewNotification): Promise<boolean> {
-    this.assertOpen();
-    return this.outbox.enqueue(notification);
-  }
-
-  async takeDueNotifications(options: TakeNotificationsOptions): Promise<ClaimedNotification[]> {
-    this.assertOpen();
-    return this.outbox.take(options);
-  }
-
-  async markNotificationDelivered(id: string, claim: string, attempts: number): Promise<boolean> {
-    this.assertOpen();
-    return this.outbox.delivered(id, claim, attempts);
-  }
-
-  async rescheduleNotification(id: string, claim: string, retry: NotificationRetry): Promise<boolean> {
-    this.assertOpen();
-    return this.outbox.reschedule(id, claim, retry);
-  }
-
-  async markNotificationFailed(id: string, claim: string, failure: NotificationFailure): Promise<boolean> {
-    this.assertOpen();
-    return this.outbox.failed(id, claim, failure);
-  }
-
-  async countPendingNotifications(): Promise<number> {
-    this.assertOpen();
-    return this.outbox.countPending();
-  }
-
-  async getNotification(id: string): Promise<OutboxNotification | undefined> {
-    this.assertOpen();
-    return this.outbox.get(id);
-  }
-
   async ping(): Promise<void> {
     this.assertOpen();
     await this.call(() => this.redis.ping());
@@ -358,7 +318,7 @@ export class RedisStore implements Store, AsyncDisposable {
     };
   }
 
-  private assertOpen(): void {
+  protected assertOpen(): void {
     if (this.closed) throw this.closedError();
   }
 

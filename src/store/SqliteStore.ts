@@ -4,21 +4,15 @@
  * resumed and pending notifications are still sent.
  * Several processes may share the file; `claim` stays atomic across them.
  */
+
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { RTMS_ERROR_CODES, RtmsError } from '../protocol/errors.js';
 import { checkLimit, checkTtl, pruneCutoff } from './checks.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
-import {
-  type ClaimedNotification,
-  type NewNotification,
-  type NotificationFailure,
-  type NotificationRetry,
-  notificationCutoff,
-  type OutboxNotification,
-  type TakeNotificationsOptions,
-} from './outbox.js';
+import { notificationCutoff } from './outbox.js';
+import { OutboxStore } from './outboxStore.js';
 import type {
   ListStreamsOptions,
   PruneOptions,
@@ -133,12 +127,12 @@ function prepareStatements(db: Database.Database) {
 type Statements = ReturnType<typeof prepareStatements>;
 
 /** A {@link Store} in one SQLite file (WAL mode), shared safely by several processes. */
-export class SqliteStore implements Store, AsyncDisposable {
+export class SqliteStore extends OutboxStore implements Store, AsyncDisposable {
   readonly kind = 'sqlite';
   readonly location: string;
   private readonly db: Database.Database;
   private readonly statements: Statements;
-  private readonly outbox: SqliteOutbox;
+  protected readonly outbox: SqliteOutbox;
   private readonly now: () => number;
   private readonly onPruneError: ((err: unknown) => void) | undefined;
   private pruneTimer: NodeJS.Timeout | undefined;
@@ -181,6 +175,7 @@ export class SqliteStore implements Store, AsyncDisposable {
     now: () => number,
     options: SqliteStoreOptions,
   ) {
+    super();
     this.db = db;
     this.location = location;
     this.now = now;
@@ -275,41 +270,6 @@ export class SqliteStore implements Store, AsyncDisposable {
     return this.statements.listTombstones.all(limit ?? -1).map(tombstoneOf);
   }
 
-  async enqueueNotification(notification: NewNotification): Promise<boolean> {
-    this.assertOpen();
-    return this.outbox.enqueue(notification);
-  }
-
-  async takeDueNotifications(options: TakeNotificationsOptions): Promise<ClaimedNotification[]> {
-    this.assertOpen();
-    return this.outbox.take(options);
-  }
-
-  async markNotificationDelivered(id: string, claim: string, attempts: number): Promise<boolean> {
-    this.assertOpen();
-    return this.outbox.delivered(id, claim, attempts);
-  }
-
-  async rescheduleNotification(id: string, claim: string, retry: NotificationRetry): Promise<boolean> {
-    this.assertOpen();
-    return this.outbox.reschedule(id, claim, retry);
-  }
-
-  async markNotificationFailed(id: string, claim: string, failure: NotificationFailure): Promise<boolean> {
-    this.assertOpen();
-    return this.outbox.failed(id, claim, failure);
-  }
-
-  async countPendingNotifications(): Promise<number> {
-    this.assertOpen();
-    return this.outbox.countPending();
-  }
-
-  async getNotification(id: string): Promise<OutboxNotification | undefined> {
-    this.assertOpen();
-    return this.outbox.get(id);
-  }
-
   async ping(): Promise<void> {
     this.assertOpen();
     this.statements.ping.get();
@@ -327,7 +287,7 @@ export class SqliteStore implements Store, AsyncDisposable {
     await this.close();
   }
 
-  private assertOpen(): void {
+  protected assertOpen(): void {
     if (this.closed) throw RtmsError.closed(`SQLite store ${this.location}`);
   }
 

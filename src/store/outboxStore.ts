@@ -1,0 +1,79 @@
+/**
+ * The outbox half of every store: each call checks that the store is open, then goes to the store's
+ * own outbox ({@link OutboxBackend}: in memory, in SQLite, or in Redis by Lua scripts).
+ */
+import type {
+  ClaimedNotification,
+  NewNotification,
+  NotificationFailure,
+  NotificationRetry,
+  OutboxNotification,
+  TakeNotificationsOptions,
+} from './outbox.js';
+import type { Store } from './Store.js';
+
+type MaybePromise<T> = T | Promise<T>;
+
+/** What a store's outbox does, at once (memory, SQLite) or over the network (Redis). */
+export interface OutboxBackend {
+  enqueue(notification: NewNotification): MaybePromise<boolean>;
+  take(options: TakeNotificationsOptions): MaybePromise<ClaimedNotification[]>;
+  delivered(id: string, claim: string, attempts: number): MaybePromise<boolean>;
+  reschedule(id: string, claim: string, retry: NotificationRetry): MaybePromise<boolean>;
+  failed(id: string, claim: string, failure: NotificationFailure): MaybePromise<boolean>;
+  countPending(): MaybePromise<number>;
+  get(id: string): MaybePromise<OutboxNotification | undefined>;
+}
+
+type OutboxMethods = Pick<
+  Store,
+  | 'enqueueNotification'
+  | 'takeDueNotifications'
+  | 'markNotificationDelivered'
+  | 'rescheduleNotification'
+  | 'markNotificationFailed'
+  | 'countPendingNotifications'
+  | 'getNotification'
+>;
+
+export abstract class OutboxStore implements OutboxMethods {
+  protected abstract readonly outbox: OutboxBackend;
+
+  /** Throws `CLOSED` once the store is closed. */
+  protected abstract assertOpen(): void;
+
+  async enqueueNotification(notification: NewNotification): Promise<boolean> {
+    this.assertOpen();
+    return this.outbox.enqueue(notification);
+  }
+
+  async takeDueNotifications(options: TakeNotificationsOptions): Promise<ClaimedNotification[]> {
+    this.assertOpen();
+    return this.outbox.take(options);
+  }
+
+  async markNotificationDelivered(id: string, claim: string, attempts: number): Promise<boolean> {
+    this.assertOpen();
+    return this.outbox.delivered(id, claim, attempts);
+  }
+
+  async rescheduleNotification(id: string, claim: string, retry: NotificationRetry): Promise<boolean> {
+    this.assertOpen();
+    return this.outbox.reschedule(id, claim, retry);
+  }
+
+  async markNotificationFailed(id: string, claim: string, failure: NotificationFailure): Promise<boolean> {
+    this.assertOpen();
+    return this.outbox.failed(id, claim, failure);
+  }
+
+  async countPendingNotifications(): Promise<number> {
+    this.assertOpen();
+    return this.outbox.countPending();
+  }
+
+  async getNotification(id: string): Promise<OutboxNotification | undefined> {
+    this.assertOpen();
+    return this.outbox.get(id);
+  }
+}
