@@ -23,9 +23,8 @@ import type { ParticipantInfo, StreamEvents } from './events.js';
 /** Emits one event with its one payload (every stream event has exactly one). */
 export type Emit = <K extends keyof StreamEvents>(name: K, payload: StreamEvents[K][0]) => void;
 
-/** Meeting, webinar and Video SDK EVENT_UPDATE types {@link dispatchEvent} also emits as a typed event. */
-export const TYPED_EVENT_TYPES: ReadonlySet<number> = new Set([
-  EventType.FIRST_PACKET_TIMESTAMP,
+/** Meeting events about participants, sharing and video: each emitted as a typed event too. */
+export const MEETING_NOTICE_EVENT_TYPES: readonly number[] = [
   EventType.ACTIVE_SPEAKER_CHANGE,
   EventType.PARTICIPANT_JOIN,
   EventType.PARTICIPANT_LEAVE,
@@ -33,11 +32,22 @@ export const TYPED_EVENT_TYPES: ReadonlySet<number> = new Set([
   EventType.SHARING_STOP,
   EventType.PARTICIPANT_VIDEO_ON,
   EventType.PARTICIPANT_VIDEO_OFF,
+];
+
+/** Chat-group events: each emitted as a typed event too. */
+export const CHAT_GROUP_EVENT_TYPES: readonly number[] = [
   EventType.CHAT_GROUP_CREATE,
   EventType.CHAT_GROUP_DELETE,
   EventType.CHAT_GROUP_MEMBERS_ADD,
   EventType.CHAT_GROUP_MEMBERS_DELETE,
   EventType.CHAT_GROUP_MEMBER_STATUS_UPDATE,
+];
+
+/** Meeting, webinar and Video SDK EVENT_UPDATE types {@link dispatchEvent} also emits as a typed event. */
+export const TYPED_EVENT_TYPES: ReadonlySet<number> = new Set([
+  EventType.FIRST_PACKET_TIMESTAMP,
+  ...MEETING_NOTICE_EVENT_TYPES,
+  ...CHAT_GROUP_EVENT_TYPES,
 ]);
 
 /** Contact Center voice events with a typed event: the IVR events. The others are raw only. */

@@ -35,7 +35,11 @@ import {
   MEDIA_RECONNECT_WINDOW_MS,
   SIGNALING_RECONNECT_WINDOW_MS,
 } from '../protocol/timing.js';
-import { TYPED_PHONE_EVENT_CODES } from './eventDispatch.js';
+import {
+  CHAT_GROUP_EVENT_TYPES,
+  MEETING_NOTICE_EVENT_TYPES,
+  TYPED_PHONE_EVENT_CODES,
+} from './eventDispatch.js';
 import type { HandshakeGate } from './handshakeGate.js';
 import { defaultReconnectPolicy, type ReconnectPolicy } from './reconnectPolicy.js';
 
@@ -128,24 +132,7 @@ export interface ResolvedStreamOptions {
  * Meeting events subscribed to by default: every one the stream turns into a typed event, but the
  * first-packet timestamp (Zoom sends it anyway) and the chat-group events (only with chat, below).
  */
-export const DEFAULT_EVENTS: readonly number[] = [
-  EventType.ACTIVE_SPEAKER_CHANGE,
-  EventType.PARTICIPANT_JOIN,
-  EventType.PARTICIPANT_LEAVE,
-  EventType.SHARING_START,
-  EventType.SHARING_STOP,
-  EventType.PARTICIPANT_VIDEO_ON,
-  EventType.PARTICIPANT_VIDEO_OFF,
-];
-
-/** Chat-group events, subscribed to with chat media, as Zoom's own RTMSManager does. */
-const CHAT_GROUP_EVENTS: readonly number[] = [
-  EventType.CHAT_GROUP_CREATE,
-  EventType.CHAT_GROUP_DELETE,
-  EventType.CHAT_GROUP_MEMBERS_ADD,
-  EventType.CHAT_GROUP_MEMBERS_DELETE,
-  EventType.CHAT_GROUP_MEMBER_STATUS_UPDATE,
-];
+export const DEFAULT_EVENTS: readonly number[] = MEETING_NOTICE_EVENT_TYPES;
 
 /** Every Contact Center voice event, 8–34: the IVR ones are typed, the others raw. */
 const ZCC_EVENTS: readonly number[] = Object.values(ZccVoiceEventType).filter(
@@ -160,7 +147,7 @@ export function defaultEventsFor(product: Product, kinds: readonly MediaKind[]):
   if (product === 'contact_center') return ZCC_EVENTS;
   if (product === 'phone')
     return [...TYPED_PHONE_EVENT_CODES].filter((code) => code !== EventType.FIRST_PACKET_TIMESTAMP);
-  return kinds.includes('chat') ? [...DEFAULT_EVENTS, ...CHAT_GROUP_EVENTS] : DEFAULT_EVENTS;
+  return kinds.includes('chat') ? [...DEFAULT_EVENTS, ...CHAT_GROUP_EVENT_TYPES] : DEFAULT_EVENTS;
 }
 
 /** The protocol's defaults, as Zoom fills them in. */

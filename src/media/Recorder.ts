@@ -2,7 +2,9 @@
  * Records every stream of a `StreamManager`: a {@link Recording} per stream, opened on `streamAdded`,
  * fed from the manager's events, finalized on `streamRemoved`.
  */
+
 import type { EventEmitter } from 'node:events';
+import { MEETING_EVENT_NAMES } from '../client/eventNames.js';
 import type { RawEvent } from '../client/events.js';
 import type { ManagerEvents, StreamRef } from '../manager/StreamManager.js';
 import type { MediaParams } from '../protocol/messages.js';
@@ -77,29 +79,7 @@ export interface RecorderHandle extends AsyncDisposable {
 
 /** Manager events written to `events.jsonl` as they are. */
 const LOGGED_EVENTS = [
-  'participantJoin',
-  'participantLeave',
-  'activeSpeaker',
-  'sharingStart',
-  'sharingStop',
-  'participantVideo',
-  'firstPacket',
-  'chatGroupCreate',
-  'chatGroupDelete',
-  'chatGroupMembersAdd',
-  'chatGroupMembersDelete',
-  'chatGroupMemberStatus',
-  'ivrFlowEnter',
-  'ivrFlowExit',
-  'ivrDtmf',
-  'ivrPrompt',
-  'ivrInput',
-  'callAnswered',
-  'callEnded',
-  'callHold',
-  'callResume',
-  'callTransfer',
-  'interpreter',
+  ...MEETING_EVENT_NAMES,
   'sessionState',
   'streamState',
   'stateChange',

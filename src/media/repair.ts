@@ -4,7 +4,7 @@
 import type { Dirent } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { MANIFEST_FILE, readManifest, writeManifest } from './manifest.js';
+import { MANIFEST_FILE, type RecordingManifest, readManifest, writeManifest } from './manifest.js';
 import { RECORDINGS_DIR } from './paths.js';
 import { renderTranscript, TRANSCRIPT_FILES } from './TranscriptTrack.js';
 import { type RecountedRun, recountRun } from './unfinishedRun.js';
@@ -25,6 +25,11 @@ export interface RepairOptions {
   onError?: (path: string, error: unknown) => void;
   /** Clock for `repairedAt`; default `Date.now`. */
   now?: () => number;
+  /**
+   * Each finished recording {@link repairRecordings} passes on its way, with the manifest it read, so a
+   * caller that wants to look at every recording at start need not read them all again.
+   */
+  onFinished?: (dir: string, manifest: Partial<RecordingManifest>) => void;
 }
 
 async function entriesOf(dir: string): Promise<Dirent[]> {
@@ -60,7 +65,10 @@ export async function repairRecordings(dataDir: string, options: RepairOptions =
   const repaired: string[] = [];
   for (const dir of folders) {
     const read = await readManifest(dir);
-    if (read.status === 'ok' && typeof read.manifest.endedAt === 'string') continue;
+    if (read.status === 'ok' && typeof read.manifest.endedAt === 'string') {
+      options.onFinished?.(dir, read.manifest);
+      continue;
+    }
     repaired.push(...(await repairRecording(dir, options)));
   }
   return repaired;

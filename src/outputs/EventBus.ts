@@ -4,6 +4,7 @@
  * media frames for the subscribers that ask for them. Outputs (SSE, WebSocket, Redis Streams, outbound
  * webhooks) subscribe here; a slow one has its own bounded buffer, so nothing here ever waits.
  */
+import { MEETING_EVENT_NAMES } from '../client/eventNames.js';
 import type { StreamEvents } from '../client/events.js';
 import type { StreamManager, StreamRef } from '../manager/StreamManager.js';
 import type { Product } from '../protocol/products.js';
@@ -13,34 +14,12 @@ export const BUS_EVENT_TYPES = [
   'streamStarted',
   'streamEnded',
   'stateChange',
-  'participantJoin',
-  'participantLeave',
-  'activeSpeaker',
-  'sharingStart',
-  'sharingStop',
-  'participantVideo',
-  'firstPacket',
   'transcript',
   'chat',
   'reconnecting',
   'reconnected',
   'recordingFinished',
-  'chatGroupCreate',
-  'chatGroupDelete',
-  'chatGroupMembersAdd',
-  'chatGroupMembersDelete',
-  'chatGroupMemberStatus',
-  'ivrFlowEnter',
-  'ivrFlowExit',
-  'ivrDtmf',
-  'ivrPrompt',
-  'ivrInput',
-  'callAnswered',
-  'callEnded',
-  'callHold',
-  'callResume',
-  'callTransfer',
-  'interpreter',
+  ...MEETING_EVENT_NAMES,
 ] as const;
 
 export type BusEventType = (typeof BUS_EVENT_TYPES)[number];

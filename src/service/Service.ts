@@ -6,18 +6,13 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { StreamManager, type StreamRef } from '../manager/StreamManager.js';
-import { Encoder, needsEncoding } from '../media/encode.js';
-import { listRecordingFolders, probeWritable } from '../media/folders.js';
-import { type RecordingManifest, readManifest } from '../media/manifest.js';
+import { type Encoder, needsEncoding } from '../media/encode.js';
+import { probeWritable } from '../media/folders.js';
+import type { RecordingManifest } from '../media/manifest.js';
 import { RECORDINGS_DIR } from '../media/paths.js';
-import {
-  attachRecorder,
-  RECORDER_CLOSED_REASON,
-  type RecorderHandle,
-  repairRecordings,
-} from '../media/Recorder.js';
+import { attachRecorder, type RecorderHandle, repairRecordings } from '../media/Recorder.js';
 import { EventBus } from '../outputs/EventBus.js';
-import { Notifier, type NotifierTuning } from '../outputs/notify/Notifier.js';
+import type { Notifier, NotifierTuning } from '../outputs/notify/Notifier.js';
 import { registerNotifyMetrics } from '../outputs/notify/notifyMetrics.js';
 import { RedisOutputs } from '../outputs/RedisOutputs.js';
 import { recordingFinishedData } from '../outputs/recordingEvent.js';
@@ -41,6 +36,7 @@ import { isStoreUnreachable, PendingWebhooks } from './pendingWebhooks.js';
 import { ReadinessCheck } from './readiness.js';
 import { ServiceRegistry } from './registry.js';
 import { buildServer, type ServiceServer } from './server.js';
+import { startEncoder, startNotifier } from './serviceOutputs.js';
 
 /** How often live streams are marked alive in the registry, so a restart knows if they are still in Zoom's window. */
 export const REGISTRY_HEARTBEAT_MS = 5_000;
@@ -162,7 +158,13 @@ export class RtmsService implements AsyncDisposable {
       config.storeUrl,
       config.redisPassword === undefined ? {} : { redisPassword: config.redisPassword },
     );
-    const repaired = await repairRecordings(config.dataDir);
+    // Recordings whose encoding a stop or a crash cut short, met by the repair pass: redone below.
+    const unencoded: string[] = [];
+    const repaired = await repairRecordings(config.dataDir, {
+      onFinished: (dir, manifest) => {
+        if (needsEncoding(manifest)) unencoded.push(dir);
+      },
+    });
     if (repaired.length > 0) logger.warn({ files: repaired }, 'repaired unfinished recordings');
 
     const receiver = new WebhookReceiver({
@@ -216,7 +218,7 @@ export class RtmsService implements AsyncDisposable {
           })
         : undefined;
     const outputs = new OutputCounters();
-    const encoder = startEncoder(config, bus, logger);
+    const encoder = startEncoder(config, bus, logger, unencoded);
     const recorder = attachRecorder(manager, {
       dataDir: config.dataDir,
       writer: config.instanceId,
@@ -456,46 +458,6 @@ export class RtmsService implements AsyncDisposable {
 }
 
 /**
- * The outbound webhooks of `config.notify`, listening and sending. What the service's own shutdown does
- * to a stream is no news for a receiver: the stream goes on at Zoom and a restart resumes it, so its
- * `stream.ended` and the `recording.completed` of the run cut short are not sent (the run that really
- * ends, later, lists the earlier runs too).
- */
-function startNotifier(
-  config: ServiceConfig,
-  store: Store,
-  bus: EventBus,
-  context: { logger: Logger; now: () => number; stopping: () => boolean; tuning?: NotifierTuning },
-): Notifier | undefined {
-  const { logger, now, stopping } = context;
-  if (config.notify === undefined) return undefined;
-  const notifier = new Notifier({
-    ...context.tuning,
-    store,
-    url: config.notify.url,
-    secret: config.notify.secret,
-    logger: logger.child({ component: 'notify' }),
-    now,
-  });
-  const cutShort = new Set(['closed', RECORDER_CLOSED_REASON]);
-  notifier.listen(bus, new Set(config.notify.events), {
-    skip: (event) =>
-      stopping() &&
-      ((event.type === 'streamEnded' && event.data.reason === 'closed') ||
-        (event.type === 'recordingFinished' && cutShort.has(String(event.data.endReason)))),
-  });
-  notifier.start();
-  logger.info({ url: redactedUrl(config.notify.url), events: config.notify.events }, 'outbound webhooks on');
-  return notifier;
-}
-
-/** The URL without its query, which may hold a token of the receiver's. */
-function redactedUrl(url: string): string {
-  const parsed = new URL(url);
-  return `${parsed.origin}${parsed.pathname}${parsed.search ? '?…' : ''}`;
-}
-
-/**
  * What the service asks Zoom for beyond its defaults: per-speaker audio (`data_opt` 2, one stream per
  * speaker) when the layout is `per-speaker`, since Zoom sends only the mixed stream unless asked.
  */
@@ -506,40 +468,4 @@ function streamMediaParams(config: ServiceConfig): { mediaParams?: MediaParams }
       audio: { ...PROTOCOL_DEFAULT_PARAMS.audio, data_opt: DataOption.AUDIO_MULTI_STREAMS },
     },
   };
-}
-
-/**
- * The encoder of `RTMSKIT_ENCODE`: each recording, once encoded, is published as finished (with its
- * outputs); recordings whose encoding a stop or crash cut short are queued again now.
- */
-function startEncoder(config: ServiceConfig, bus: EventBus, logger: Logger): Encoder | undefined {
-  if (config.encode === undefined || config.encode.length === 0) return undefined;
-  const encoder = new Encoder({
-    formats: config.encode,
-    onEncoded: (dir, manifest) => {
-      const { outputs = [], failures = [] } = manifest.encoding ?? {};
-      if (failures.length > 0)
-        logger.error(
-          { dir, failures: failures.map((f) => `${f.path}: ${f.error}`) },
-          'recording not encoded',
-        );
-      logger.info({ dir, outputs: outputs.map((o) => o.path) }, 'recording encoded');
-      if (manifest.streamId === undefined) return;
-      const ref: StreamRef = {
-        streamId: manifest.streamId,
-        product: (manifest.product ?? 'meeting') as StreamRef['product'],
-        instanceId: manifest.instanceId ?? '',
-        meetingId: manifest.meetingId ?? undefined,
-      };
-      bus.publish(ref, 'recordingFinished', recordingFinishedData(manifest, dir, config.dataDir));
-    },
-    onError: (dir, err) => logger.error({ err, dir }, 'recording encoding failed'),
-  });
-  void (async () => {
-    for (const folder of await listRecordingFolders(config.dataDir)) {
-      const read = await readManifest(folder.dir);
-      if (read.status === 'ok' && needsEncoding(read.manifest)) void encoder.add(folder.dir);
-    }
-  })().catch((err: unknown) => logger.error({ err }, 'unfinished encodings not found'));
-  return encoder;
 }

@@ -28,18 +28,13 @@ export const SSE_FLUSH_MS = 20;
 
 const KNOWN_TYPES: ReadonlySet<string> = new Set(BUS_EVENT_TYPES);
 
-/** Each event's bytes, serialized and encoded once however many clients it goes to. */
+/** Each event's bytes on the wire, serialized and encoded once however many clients it goes to. */
 const frames = new WeakMap<BusEvent, Buffer>();
-
-/** The text of one event on the wire. */
-export function sseFrame(event: BusEvent): string {
-  return `id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
-}
 
 function frameBytes(event: BusEvent): Buffer {
   let bytes = frames.get(event);
   if (bytes === undefined) {
-    bytes = Buffer.from(sseFrame(event));
+    bytes = Buffer.from(`id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
     frames.set(event, bytes);
   }
   return bytes;

@@ -11,8 +11,7 @@ const MISSING_TOOLS = ['ffmpeg', 'ffprobe'].filter((tool) => !hasTool(tool));
 export function ffmpegPresent(check: string): boolean {
   if (MISSING_TOOLS.length === 0) return true;
   const missing = MISSING_TOOLS.join(' and ');
-  if (process.env.CI === 'true')
-    expect.fail(`${missing} not installed, and CI=true requires it: install ffmpeg`);
+  if (process.env.CI) expect.fail(`${missing} not installed, and CI=true requires it: install ffmpeg`);
   console.warn(`SKIPPED ${check}: ${missing} not installed (apt-get install ffmpeg)`);
   return false;
 }

@@ -27,8 +27,7 @@ import {
 import type { Scenario, ScenarioEvent } from '../../src/simulator/content/scenario.js';
 import { buildScenario, FIRST_USER_ID, speakersAt } from '../../src/simulator/content/scenario.js';
 import { parseWav, readWav, WavAudioSource } from '../../src/simulator/content/wavSource.js';
-
-const FFMPEG_AVAILABLE = spawnSync('ffmpeg', ['-version']).status === 0;
+import { ffmpegPresent } from '../helpers/ffmpeg.js';
 
 function samplesOf(pcm: Buffer): number[] {
   const out: number[] = [];
@@ -431,12 +430,7 @@ describe('images and video', () => {
   });
 
   it('decodes every H.264 loop with FFmpeg, switching looks at each IDR, without an error', () => {
-    if (!FFMPEG_AVAILABLE) {
-      if (process.env.CI === 'true')
-        expect.fail('ffmpeg is not installed, and CI=true requires it: install ffmpeg');
-      console.warn('ffmpeg not found on PATH: skipping the ffmpeg decode check of the H.264 loops');
-      return;
-    }
+    if (!ffmpegPresent('the ffmpeg decode check of the H.264 loops')) return;
     for (const [resolution, [width, height]] of Object.entries(PICTURE_SIZES)) {
       const chain = Buffer.concat(
         PICTURE_LOOKS.flatMap((_, index) => pictures.h264Loop(Number(resolution), index)),

@@ -40,11 +40,6 @@ export class OutboxWriter {
     this.options = options;
   }
 
-  /** Notifications waiting to be written now. */
-  get waiting(): number {
-    return this.queue.length;
-  }
-
   add(notification: NewNotification): void {
     if (this.closed) {
       this.options.dropped(notification, 'the notifier has stopped');

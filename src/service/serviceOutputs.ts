@@ -1,0 +1,89 @@
+/**
+ * The service's optional outputs, built from its configuration: outbound webhooks (`RTMSKIT_NOTIFY_URL`)
+ * and encoded copies of recordings (`RTMSKIT_ENCODE`).
+ */
+import type { Logger } from 'pino';
+import type { StreamRef } from '../manager/StreamManager.js';
+import { Encoder } from '../media/encode.js';
+import { RECORDER_CLOSED_REASON } from '../media/Recorder.js';
+import type { EventBus } from '../outputs/EventBus.js';
+import { Notifier, type NotifierTuning } from '../outputs/notify/Notifier.js';
+import { recordingFinishedData } from '../outputs/recordingEvent.js';
+import type { Store } from '../store/Store.js';
+import type { ServiceConfig } from './config.js';
+
+/**
+ * The outbound webhooks of `config.notify`, listening and sending. What the service's own shutdown does
+ * to a stream is no news for a receiver: the stream goes on at Zoom and a restart resumes it, so its
+ * `stream.ended` and the `recording.completed` of the run cut short are not sent (the run that really
+ * ends, later, lists the earlier runs too).
+ */
+export function startNotifier(
+  config: ServiceConfig,
+  store: Store,
+  bus: EventBus,
+  context: { logger: Logger; now: () => number; stopping: () => boolean; tuning?: NotifierTuning },
+): Notifier | undefined {
+  const { logger, now, stopping } = context;
+  if (config.notify === undefined) return undefined;
+  const notifier = new Notifier({
+    ...context.tuning,
+    store,
+    url: config.notify.url,
+    secret: config.notify.secret,
+    logger: logger.child({ component: 'notify' }),
+    now,
+  });
+  const cutShort = new Set(['closed', RECORDER_CLOSED_REASON]);
+  notifier.listen(bus, new Set(config.notify.events), {
+    skip: (event) =>
+      stopping() &&
+      ((event.type === 'streamEnded' && event.data.reason === 'closed') ||
+        (event.type === 'recordingFinished' && cutShort.has(String(event.data.endReason)))),
+  });
+  notifier.start();
+  logger.info({ url: redactedUrl(config.notify.url), events: config.notify.events }, 'outbound webhooks on');
+  return notifier;
+}
+
+/** The URL without its query, which may hold a token of the receiver's. */
+function redactedUrl(url: string): string {
+  const parsed = new URL(url);
+  return `${parsed.origin}${parsed.pathname}${parsed.search ? '?…' : ''}`;
+}
+
+/**
+ * The encoder of `RTMSKIT_ENCODE`: each recording, once encoded, is published as finished (with its
+ * outputs); `unfinished`, recordings whose encoding a stop or crash cut short, are queued again now.
+ */
+export function startEncoder(
+  config: ServiceConfig,
+  bus: EventBus,
+  logger: Logger,
+  unfinished: readonly string[],
+): Encoder | undefined {
+  if (config.encode === undefined || config.encode.length === 0) return undefined;
+  const encoder = new Encoder({
+    formats: config.encode,
+    onEncoded: (dir, manifest) => {
+      const { outputs = [], failures = [] } = manifest.encoding ?? {};
+      if (failures.length > 0)
+        logger.error(
+          { dir, failures: failures.map((f) => `${f.path}: ${f.error}`) },
+          'recording not encoded',
+        );
+      logger.info({ dir, outputs: outputs.map((o) => o.path) }, 'recording encoded');
+      if (manifest.streamId === undefined) return;
+      const ref: StreamRef = {
+        streamId: manifest.streamId,
+        product: (manifest.product ?? 'meeting') as StreamRef['product'],
+        instanceId: manifest.instanceId ?? '',
+        meetingId: manifest.meetingId ?? undefined,
+      };
+      bus.publish(ref, 'recordingFinished', recordingFinishedData(manifest, dir, config.dataDir));
+    },
+    onError: (dir, err) => logger.error({ err, dir }, 'recording encoding failed'),
+  });
+  for (const dir of unfinished) void encoder.add(dir);
+  return encoder;
+}
