@@ -25,7 +25,8 @@ export interface OutboxBackend {
   get(id: string): MaybePromise<OutboxNotification | undefined>;
 }
 
-type OutboxMethods = Pick<
+/** A store's outbox calls. */
+export type OutboxMethods = Pick<
   Store,
   | 'enqueueNotification'
   | 'takeDueNotifications'

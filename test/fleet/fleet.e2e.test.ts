@@ -13,6 +13,7 @@ import { StopReason } from '../../src/protocol/enums.js';
 import { Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
 import { Cleanups } from '../cleanups.js';
 import { type RedisServer, skipWithoutRedis, startRedisServer } from '../helpers/redisServer.js';
+import { waitFor } from '../service/helpers.js';
 import {
   describeFleet,
   type FleetInstance,
@@ -57,16 +58,13 @@ async function startFleet(simOptions: SimulatorOptions = {}): Promise<Fleet> {
   return { redis, instances, dataDir, sim, alive };
 }
 
+/** {@link waitFor} with the description first, polling every 100 ms. */
 async function until(
   what: string,
   check: () => boolean | Promise<boolean>,
   timeoutMs: number,
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  await waitFor(check, what, timeoutMs, 100);
 }
 
 /** Waits until every stream has an owner; resolves the owners by stream. */

@@ -8,7 +8,7 @@
  */
 import type { Logger } from 'pino';
 import type { ClaimedNotification, NewNotification } from '../../store/outbox.js';
-import type { Store } from '../../store/Store.js';
+import type { OutboxMethods } from '../../store/outboxStore.js';
 import type { BusEvent, EventBus } from '../EventBus.js';
 import { NOTIFICATION_SOURCES, notificationOf } from './notifications.js';
 import { OutboxWriter } from './OutboxWriter.js';
@@ -32,15 +32,7 @@ export const NOTIFY_ORDER_HOLD_MS = 10 * 60 * 1000;
 export const NOTIFY_STOP_GRACE_MS = 2_000;
 
 /** What the notifier needs of the store. */
-export type NotificationOutbox = Pick<
-  Store,
-  | 'enqueueNotification'
-  | 'takeDueNotifications'
-  | 'markNotificationDelivered'
-  | 'rescheduleNotification'
-  | 'markNotificationFailed'
-  | 'countPendingNotifications'
->;
+export type NotificationOutbox = Omit<OutboxMethods, 'getNotification'>;
 
 /** The timings of a notifier; tests shorten them. */
 export interface NotifierTuning {
