@@ -8,7 +8,7 @@ import { RtmsError } from '../protocol/errors.js';
 import { checkLimit, checkTtl, pruneCutoff } from './checks.js';
 import { MemoryOutbox } from './memoryOutbox.js';
 import { notificationCutoff } from './outbox.js';
-import { OutboxStore } from './outboxStore.js';
+import { type OutboxBackend, OutboxStore } from './outboxStore.js';
 import type {
   ListStreamsOptions,
   PruneOptions,
@@ -32,7 +32,7 @@ export class MemoryStore extends OutboxStore implements Store, AsyncDisposable {
   private readonly deliveries: MemoryDeliveryLedger;
   private readonly streams = new Map<string, StreamRecord>();
   private readonly tombstones = new Map<string, Tombstone>();
-  protected readonly outbox: MemoryOutbox;
+  private readonly outbox: MemoryOutbox;
   private readonly now: () => number;
   private closed = false;
 
@@ -142,6 +142,10 @@ export class MemoryStore extends OutboxStore implements Store, AsyncDisposable {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
+  }
+
+  protected outboxBackend(): OutboxBackend {
+    return this.outbox;
   }
 
   protected assertOpen(): void {

@@ -14,7 +14,7 @@ import { Redis } from 'ioredis';
 import { RtmsError } from '../protocol/errors.js';
 import { checkLimit, checkTtl, pruneCutoff } from './checks.js';
 import { notificationCutoff } from './outbox.js';
-import { OutboxStore } from './outboxStore.js';
+import { type OutboxBackend, OutboxStore } from './outboxStore.js';
 import { type RegistryScripts, registerScripts } from './redis/commands.js';
 import {
   type defaultRedisReconnectPolicy,
@@ -75,7 +75,7 @@ export class RedisStore extends OutboxStore implements Store, AsyncDisposable {
   readonly location: string;
   private readonly redis: Redis;
   private readonly scripts: RegistryScripts;
-  protected readonly outbox: RedisOutbox;
+  private readonly outbox: RedisOutbox;
   private readonly keys: RedisKeys;
   private readonly target: RedisTarget;
   private readonly now: () => number;
@@ -316,6 +316,10 @@ export class RedisStore extends OutboxStore implements Store, AsyncDisposable {
       password: this.target.password,
       commandTimeoutMs: this.commandTimeoutMs,
     };
+  }
+
+  protected outboxBackend(): OutboxBackend {
+    return this.outbox;
   }
 
   protected assertOpen(): void {

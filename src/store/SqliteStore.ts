@@ -12,7 +12,7 @@ import { RTMS_ERROR_CODES, RtmsError } from '../protocol/errors.js';
 import { checkLimit, checkTtl, pruneCutoff } from './checks.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
 import { notificationCutoff } from './outbox.js';
-import { OutboxStore } from './outboxStore.js';
+import { type OutboxBackend, OutboxStore } from './outboxStore.js';
 import type {
   ListStreamsOptions,
   PruneOptions,
@@ -132,7 +132,7 @@ export class SqliteStore extends OutboxStore implements Store, AsyncDisposable {
   readonly location: string;
   private readonly db: Database.Database;
   private readonly statements: Statements;
-  protected readonly outbox: SqliteOutbox;
+  private readonly outbox: SqliteOutbox;
   private readonly now: () => number;
   private readonly onPruneError: ((err: unknown) => void) | undefined;
   private pruneTimer: NodeJS.Timeout | undefined;
@@ -285,6 +285,10 @@ export class SqliteStore extends OutboxStore implements Store, AsyncDisposable {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
+  }
+
+  protected outboxBackend(): OutboxBackend {
+    return this.outbox;
   }
 
   protected assertOpen(): void {

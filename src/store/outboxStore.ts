@@ -38,43 +38,44 @@ export type OutboxMethods = Pick<
 >;
 
 export abstract class OutboxStore implements OutboxMethods {
-  protected abstract readonly outbox: OutboxBackend;
+  /** The store's own outbox (kept private there: its type may name a native module's). */
+  protected abstract outboxBackend(): OutboxBackend;
 
   /** Throws `CLOSED` once the store is closed. */
   protected abstract assertOpen(): void;
 
   async enqueueNotification(notification: NewNotification): Promise<boolean> {
     this.assertOpen();
-    return this.outbox.enqueue(notification);
+    return this.outboxBackend().enqueue(notification);
   }
 
   async takeDueNotifications(options: TakeNotificationsOptions): Promise<ClaimedNotification[]> {
     this.assertOpen();
-    return this.outbox.take(options);
+    return this.outboxBackend().take(options);
   }
 
   async markNotificationDelivered(id: string, claim: string, attempts: number): Promise<boolean> {
     this.assertOpen();
-    return this.outbox.delivered(id, claim, attempts);
+    return this.outboxBackend().delivered(id, claim, attempts);
   }
 
   async rescheduleNotification(id: string, claim: string, retry: NotificationRetry): Promise<boolean> {
     this.assertOpen();
-    return this.outbox.reschedule(id, claim, retry);
+    return this.outboxBackend().reschedule(id, claim, retry);
   }
 
   async markNotificationFailed(id: string, claim: string, failure: NotificationFailure): Promise<boolean> {
     this.assertOpen();
-    return this.outbox.failed(id, claim, failure);
+    return this.outboxBackend().failed(id, claim, failure);
   }
 
   async countPendingNotifications(): Promise<number> {
     this.assertOpen();
-    return this.outbox.countPending();
+    return this.outboxBackend().countPending();
   }
 
   async getNotification(id: string): Promise<OutboxNotification | undefined> {
     this.assertOpen();
-    return this.outbox.get(id);
+    return this.outboxBackend().get(id);
   }
 }
