@@ -142,6 +142,8 @@ async function runDemo(flags: DemoFlags): Promise<number> {
     instanceId: 'demo',
     media: ['audio', 'transcript', 'chat'],
     audioLayout: 'auto',
+    audioCodec: 'l16',
+    videoCodec: 'jpg',
     allowedHosts: ['*.zoom.us'],
     allowLoopback: true,
     maxConcurrentHandshakes: DEFAULT_MAX_CONCURRENT_HANDSHAKES,

@@ -19,6 +19,9 @@ const RAW_CODEC_NAMES: Readonly<Partial<Record<number, string>>> = {
   [Codec.OPUS]: 'opus',
 };
 
+/** A stream end further than this from the timeline's origin is taken to be on another clock. */
+const MAX_TIMELINE_MS = 24 * 60 * 60 * 1000;
+
 /** A track's speaker and format, from its first frame. */
 export interface TrackInfo {
   userId: number;
@@ -90,6 +93,9 @@ export class AudioTracks {
   private origin: number | undefined;
   /** When the stream started (Zoom's first-packet timestamp), if it said so before any audio. */
   private streamStart: number | undefined;
+  /** When the stream ended, if Zoom said so. */
+  private streamEnd: number | undefined;
+  private timelineEnd: number | undefined;
   private mismatched = 0;
   private notedSpeakers = false;
 
@@ -113,6 +119,15 @@ export class AudioTracks {
   noteStreamStart(timestamp: number): void {
     if (this.origin === undefined && this.streamStart === undefined && Number.isFinite(timestamp))
       this.streamStart = timestamp;
+  }
+
+  /**
+   * When Zoom says the stream ended (the terminating STREAM_STATE_UPDATE's timestamp): every WAV is padded
+   * with silence to it, so a meeting that ends in a pause still gives files as long as the meeting. An
+   * end before the origin or more than a day after it is on another clock and is ignored.
+   */
+  noteStreamEnd(timestamp: number): void {
+    if (Number.isFinite(timestamp)) this.streamEnd = timestamp;
   }
 
   /** Frames in another format than their track's first frame: not written. */
@@ -159,9 +174,45 @@ export class AudioTracks {
     }
   }
 
-  /** Starts closing every track; one entry per file being written, with its name. */
-  finalize(): { file: string; done: Promise<unknown> }[] {
+  /** Once finalizing: where every WAV file ends (ms, frames' clock). */
+  get timelineEndMs(): number | undefined {
+    return this.timelineEnd;
+  }
+
+  /** Where the audio written so far ends, the latest of its WAV tracks (ms, frames' clock). */
+  get endMs(): number | undefined {
+    let end: number | undefined;
+    for (const track of this.tracks.values()) {
+      const at = track.type === 'wav' ? track.writer.endMs : undefined;
+      if (at !== undefined && (end === undefined || at > end)) end = at;
+    }
+    return end;
+  }
+
+  /**
+   * Starts closing every track; one entry per file being written, with its name. Every WAV is first
+   * padded with silence to the latest of `endMs` (the stream's last picture), the end of the audio and
+   * the end Zoom announced, so all of them are as long as the stream.
+   */
+  finalize(endMs?: number): { file: string; done: Promise<unknown> }[] {
     const closing: { file: string; done: Promise<unknown> }[] = [];
+    const origin = this.origin;
+    const announced =
+      origin !== undefined &&
+      this.streamEnd !== undefined &&
+      this.streamEnd >= origin &&
+      this.streamEnd - origin <= MAX_TIMELINE_MS
+        ? this.streamEnd
+        : Number.NEGATIVE_INFINITY;
+    const end = Math.max(
+      endMs ?? Number.NEGATIVE_INFINITY,
+      this.endMs ?? Number.NEGATIVE_INFINITY,
+      announced,
+    );
+    if (Number.isFinite(end) && origin !== undefined) this.timelineEnd = end;
+    for (const track of this.tracks.values()) {
+      if (track.type === 'wav') track.writer.padTo(end);
+    }
     for (const track of this.tracks.values()) {
       if (track.type === 'wav') closing.push({ file: track.file, done: track.writer.finalize() });
       if (track.type === 'raw') closing.push({ file: track.file, done: track.raw.finalize() });

@@ -2,6 +2,7 @@
 import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AudioFrame, ChatLine, TranscriptSegment, VideoFrame } from '../client/events.js';
+import { StreamState } from '../protocol/enums.js';
 import type { MediaParams } from '../protocol/messages.js';
 import type { Product } from '../protocol/products.js';
 import {
@@ -72,6 +73,8 @@ export interface FinalizeOptions {
 const RECONNECTED_EVENT = 'reconnected';
 /** The stream's start on the frames' clock: where its WAV files begin. */
 const FIRST_PACKET_EVENT = 'firstPacket';
+/** Zoom's stream state updates: the one that terminates the stream says when it ended. */
+const STREAM_STATE_EVENT = 'streamState';
 
 /** Bytes counted for an event or text item held before the folder is ready. */
 const TEXT_ITEM_BYTES = 256;
@@ -104,9 +107,11 @@ function messageOf(error: unknown): string {
  * `deskshare…`); `transcript.jsonl` (+ `.vtt`, `.srt` at the end); `chat.jsonl`; `events.jsonl`;
  * `manifest.json`.
  *
- * Timeline: the origin is the first audio timestamp of the stream. Every WAV file starts at that
- * instant, so per-speaker files line up sample for sample (a speaker who starts later begins with
- * silence), and subtitle cues count from it too. Audio stamped before the origin is cut.
+ * Timeline: the origin is the stream's start (Zoom's first-packet timestamp, or the first audio when
+ * that is earlier or Zoom sent none). Every WAV file starts at that instant and is padded with silence to
+ * the stream's last audio or picture, so per-speaker files line up sample for sample and are all as long
+ * as the stream (a speaker who starts later begins with silence), and subtitle cues count from it too.
+ * Audio stamped before the origin is cut.
  *
  * When the folder already holds a recording (a stream resumed after a restart), this is run 2 (3…): new
  * binary files get a `.run2` suffix, JSON lines files are appended to, and the earlier manifest is kept
@@ -250,6 +255,11 @@ export class Recording implements AsyncDisposable {
     if (kind === FIRST_PACKET_EVENT) {
       const timestamp = (payload as { timestamp?: unknown } | undefined)?.timestamp;
       if (typeof timestamp === 'number') this.tracks.audio.noteStreamStart(timestamp);
+    }
+    if (kind === STREAM_STATE_EVENT) {
+      const update = payload as { state?: unknown; timestamp?: unknown } | undefined;
+      if (update?.state === StreamState.TERMINATED && typeof update.timestamp === 'number')
+        this.tracks.audio.noteStreamEnd(update.timestamp);
     }
     this.tally.events++;
     if (this.phase === 'open') this.tracks.writeEvent(time, kind, payload);
@@ -441,6 +451,7 @@ export class Recording implements AsyncDisposable {
       startedAt: this.startedAt,
       audioLayout: this.audioLayout,
       timelineOriginMs: this.tracks.audio.originMs ?? null,
+      timelineEndMs: this.tracks.audio.timelineEndMs ?? null,
       transcriptOriginMs: this.tracks.transcript === undefined ? null : this.transcriptOrigin(),
       mediaParams: this.mediaParams ?? null,
       notes: this.notes,

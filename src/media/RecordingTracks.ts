@@ -20,6 +20,8 @@ export class RecordingTracks {
   private chatWriter: JsonlWriter | undefined;
   private eventWriter: JsonlWriter | undefined;
   private firstMedia: number | undefined;
+  /** The latest picture timestamp: the audio files are padded to it when video outlasts the audio. */
+  private lastPicture = Number.NEGATIVE_INFINITY;
 
   constructor(host: TrackHost) {
     this.host = host;
@@ -50,6 +52,7 @@ export class RecordingTracks {
 
   writePicture(kind: PictureKind, frame: VideoFrame): void {
     this.firstMedia ??= frame.timestamp;
+    if (frame.timestamp > this.lastPicture) this.lastPicture = frame.timestamp;
     let track = this.pictures.get(kind);
     if (track === undefined) {
       const name = `${kind}${this.host.suffix()}`;
@@ -104,7 +107,7 @@ export class RecordingTracks {
    * `transcriptOriginMs`); one entry per writer, `done` undefined for one never opened.
    */
   finalize(transcriptOriginMs: number): Closing[] {
-    const closing: Closing[] = this.audio.finalize();
+    const closing: Closing[] = this.audio.finalize(this.lastPicture);
     for (const track of this.pictures.values()) closing.push({ file: track.name, done: track.finalize() });
     closing.push({ file: TRANSCRIPT_FILES.jsonl, done: this.transcriptTrack?.finalize(transcriptOriginMs) });
     closing.push({ file: 'chat.jsonl', done: this.chatWriter?.close() });

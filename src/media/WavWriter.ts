@@ -38,6 +38,8 @@ export interface WavCounters {
   /** Times silence was inserted (including leading silence before the first frame). */
   gapsFilled: number;
   silenceMs: number;
+  /** Silence added after the last frame so the file ends with the stream (see `padTo`). */
+  paddedMs: number;
   /** Bytes of audio dropped because their timestamps overlapped audio already written. */
   overlapDropped: number;
   /**
@@ -109,6 +111,7 @@ export class WavWriter implements AsyncDisposable {
   private frameCount = 0;
   private gaps = 0;
   private silenceFrames = 0;
+  private paddedFrames = 0;
   private overlapBytes = 0;
   private overlapFrameCount = 0;
   private emptyCount = 0;
@@ -180,6 +183,7 @@ export class WavWriter implements AsyncDisposable {
       frames: this.frameCount - lost,
       gapsFilled: this.gaps,
       silenceMs: Math.round((this.silenceFrames * 1000) / this.sampleRate),
+      paddedMs: Math.round((this.paddedFrames * 1000) / this.sampleRate),
       overlapDropped: this.overlapBytes,
       overlapFrames: this.overlapFrameCount,
       empty: this.emptyCount,
@@ -239,6 +243,24 @@ export class WavWriter implements AsyncDisposable {
     if (!this.file.write(data, WAV_HEADER_BYTES + at * align)) return false;
     this.frameCount++;
     return true;
+  }
+
+  /**
+   * Extends the timeline with silence up to `timestampMs`, so a speaker who fell silent before the end
+   * has a file as long as the stream's. Does nothing when the audio already reaches that far.
+   */
+  padTo(timestampMs: number): void {
+    if (this.finishing !== undefined || !Number.isFinite(timestampMs) || this.origin === undefined) return;
+    const pos = Math.round(((timestampMs - this.origin) * this.sampleRate) / 1000);
+    if (pos <= this.endFrames || pos * this.blockAlign > MAX_WAV_DATA_BYTES) return;
+    this.paddedFrames += pos - this.endFrames;
+    this.endFrames = pos;
+    this.headerDirty = true;
+  }
+
+  /** The end of the audio written so far, on the frames' clock (ms), once a frame set the origin. */
+  get endMs(): number | undefined {
+    return this.origin === undefined ? undefined : this.origin + (this.endFrames * 1000) / this.sampleRate;
   }
 
   /** Resolves when everything given so far is written. */

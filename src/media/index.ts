@@ -3,6 +3,19 @@
  * recorded.
  */
 
+export {
+  ENCODE_FORMATS,
+  ENCODE_TIMEOUT_MS,
+  type EncodedOutput,
+  type EncodeFailure,
+  type EncodeFormat,
+  Encoder,
+  type EncoderOptions,
+  type EncodingState,
+  hasEncodingWork,
+  needsEncoding,
+  type OutputFormat,
+} from './encode/index.js';
 export { listRecordingFolders, type RecordingFolder } from './folders.js';
 export {
   type AudioLayout,

@@ -6,7 +6,7 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { MediaParams } from '../protocol/messages.js';
-import type { EncodingState } from './encode.js';
+import type { EncodingState } from './encode/index.js';
 
 export const MANIFEST_FILE = 'manifest.json';
 export const MANIFEST_VERSION = 1;
@@ -21,6 +21,8 @@ export type AudioLayout =
   | 'mixed'
   /** Expect one stream per speaker; also user 0 goes to `audio-0.wav`. */
   | 'per-speaker'
+  /** One stream per speaker, written per speaker, and mixed into `audio.wav` once the stream ends. */
+  | 'both'
   /** Per speaker as soon as a frame has a user id other than 0. */
   | 'auto';
 
@@ -38,8 +40,10 @@ export interface ManifestFile {
   channelId?: string;
   /** Audio codec of the file: `L16` (every WAV), `g722`, `opus` (stored as received). */
   codec?: string;
-  /** A WAV decoded from the codec Zoom sent (`G.711 A-law`). */
+  /** A WAV decoded from the codec Zoom sent (`G.711 A-law`, `G.722`, `Opus`). */
   decodedFrom?: string;
+  /** A WAV mixed from these per-speaker WAVs once the stream ended (layout `both`). */
+  mixedFrom?: string[];
   sampleRate?: number;
   channels?: number;
   /** Audio: the length of the data in ms (`bytes` of the data chunk over the byte rate, for WAV). */
@@ -150,6 +154,11 @@ export interface RecordingManifest {
    * timestamp), or its first audio timestamp when that is earlier or Zoom sent none.
    */
   timelineOriginMs: number | null;
+  /**
+   * Set when the recording ends: where every WAV file ends, on the same clock (the latest of the audio, the
+   * last picture and the end Zoom announced). Audio decoded after the stream is padded to it too.
+   */
+  timelineEndMs?: number;
   /** The time cue times of the subtitles count from (the first run's origin). */
   transcriptOriginMs: number | null;
   mediaParams: MediaParams | null;

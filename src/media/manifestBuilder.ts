@@ -63,6 +63,7 @@ export interface ManifestHead {
   startedAt: number;
   audioLayout: AudioLayout;
   timelineOriginMs: number | null;
+  timelineEndMs: number | null;
   transcriptOriginMs: number | null;
   mediaParams: MediaParams | null;
   notes: readonly string[];
@@ -186,7 +187,7 @@ export function currentFiles(tracks: RecordingTracks, offsets: ReadonlyMap<strin
         counters: { ...counters },
         note:
           `${track.codec} frames as received, one after another; ${track.index} gives each frame's ` +
-          'offset and timestamp. Not encoded to a playable file yet.',
+          'offset and timestamp. An Encoder (as `rtmskit serve` runs) decodes them to a WAV once the stream ends.',
       });
     }
   }
@@ -239,7 +240,9 @@ export function buildManifest(
 ): RecordingManifest {
   const notes = [...head.notes];
   if (files.some((f) => f.kind === 'audio' && f.codec !== 'L16')) {
-    notes.push('audio in G.722 or Opus is stored as received (with an index); it is not decoded yet');
+    notes.push(
+      'audio in G.722 or Opus is stored as received (with an index); once the stream ends, an Encoder decodes it to a WAV (see encoding)',
+    );
   }
   const manifest: RecordingManifest = {
     version: MANIFEST_VERSION,
@@ -252,6 +255,7 @@ export function buildManifest(
     startedAt: new Date(head.startedAt).toISOString(),
     audioLayout: head.audioLayout,
     timelineOriginMs: head.timelineOriginMs,
+    ...(head.timelineEndMs === null ? {} : { timelineEndMs: head.timelineEndMs }),
     transcriptOriginMs: head.transcriptOriginMs,
     mediaParams: head.mediaParams,
     files,

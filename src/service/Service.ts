@@ -6,7 +6,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { StreamManager, type StreamRef } from '../manager/StreamManager.js';
-import { type Encoder, needsEncoding } from '../media/encode.js';
+import { type Encoder, hasEncodingWork, needsEncoding } from '../media/encode/index.js';
 import { probeWritable } from '../media/folders.js';
 import type { RecordingManifest } from '../media/manifest.js';
 import { RECORDINGS_DIR } from '../media/paths.js';
@@ -16,10 +16,8 @@ import type { Notifier, NotifierTuning } from '../outputs/notify/Notifier.js';
 import { registerNotifyMetrics } from '../outputs/notify/notifyMetrics.js';
 import { RedisOutputs } from '../outputs/RedisOutputs.js';
 import { recordingFinishedData } from '../outputs/recordingEvent.js';
-import { PROTOCOL_DEFAULT_PARAMS } from '../protocol/defaults.js';
-import { DataOption, StopReason } from '../protocol/enums.js';
+import { StopReason } from '../protocol/enums.js';
 import { RTMS_ERROR_CODES, RtmsError } from '../protocol/errors.js';
-import type { MediaParams } from '../protocol/messages.js';
 import { openStore } from '../store/index.js';
 import type { Store } from '../store/Store.js';
 import type { WebhookEvent } from '../webhook/events.js';
@@ -30,6 +28,7 @@ import { ServiceFleet } from './fleet.js';
 import { Housekeeping } from './housekeeping.js';
 import { attachLive } from './live.js';
 import { createLogger } from './logger.js';
+import { streamMediaParams } from './mediaRequest.js';
 import { ServiceMetrics } from './metrics.js';
 import { OutputCounters } from './outputCounters.js';
 import { isStoreUnreachable, PendingWebhooks } from './pendingWebhooks.js';
@@ -66,7 +65,7 @@ export class RtmsService implements AsyncDisposable {
   /** Outbound webhooks, when `RTMSKIT_NOTIFY_URL` is set. */
   readonly notifier: Notifier | undefined;
   /** Encoded copies of recordings, when `RTMSKIT_ENCODE` asks for some. */
-  readonly encoder: Encoder | undefined;
+  readonly encoder: Encoder;
   /** Every stream's events, for the live outputs. */
   readonly bus: EventBus;
   private readonly closeLive: () => void;
@@ -91,7 +90,7 @@ export class RtmsService implements AsyncDisposable {
     fleet: ServiceFleet | undefined;
     redisOutputs: RedisOutputs | undefined;
     notifier: Notifier | undefined;
-    encoder: Encoder | undefined;
+    encoder: Encoder;
     bus: EventBus;
     closeLive: () => void;
     pending: PendingWebhooks;
@@ -238,10 +237,9 @@ export class RtmsService implements AsyncDisposable {
           },
           'recording finished',
         );
-        // With encoding asked for, the recording is complete once its encoded copies are.
-        if (encoder === undefined)
-          bus.publish(ref, 'recordingFinished', recordingFinishedData(manifest, dir, config.dataDir));
-        else void encoder.add(dir);
+        // With audio to decode or copies to make, the recording is complete once they are.
+        if (hasEncodingWork(manifest, encoder.formats)) void encoder.add(dir);
+        else bus.publish(ref, 'recordingFinished', recordingFinishedData(manifest, dir, config.dataDir));
         options.onRecordingFinalized?.(manifest, ref);
       },
     });
@@ -440,7 +438,7 @@ export class RtmsService implements AsyncDisposable {
         await this.manager.close();
         await this.fleet?.close();
         await this.recorder.close();
-        await this.encoder?.close();
+        await this.encoder.close();
         await this.housekeeping.close();
         // After the recorder: the notifications of recordings finished on the way out are in the outbox.
         await this.notifier?.stop();
@@ -455,17 +453,4 @@ export class RtmsService implements AsyncDisposable {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.shutdown();
   }
-}
-
-/**
- * What the service asks Zoom for beyond its defaults: per-speaker audio (`data_opt` 2, one stream per
- * speaker) when the layout is `per-speaker`, since Zoom sends only the mixed stream unless asked.
- */
-function streamMediaParams(config: ServiceConfig): { mediaParams?: MediaParams } {
-  if (config.audioLayout !== 'per-speaker' || !config.media.includes('audio')) return {};
-  return {
-    mediaParams: {
-      audio: { ...PROTOCOL_DEFAULT_PARAMS.audio, data_opt: DataOption.AUDIO_MULTI_STREAMS },
-    },
-  };
 }

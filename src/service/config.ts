@@ -8,7 +8,7 @@ import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { DEFAULT_MAX_CONCURRENT_HANDSHAKES } from '../manager/StreamManager.js';
-import { ENCODE_FORMATS } from '../media/encode.js';
+import { ENCODE_FORMATS } from '../media/encode/index.js';
 import { MEDIA_KINDS } from '../protocol/enums.js';
 import { RTMS_ERROR_CODES, RtmsError } from '../protocol/errors.js';
 import {
@@ -26,6 +26,7 @@ import {
 import { readNotify } from './notifyConfig.js';
 
 import {
+  AUDIO_CODECS,
   AUDIO_LAYOUTS,
   DAY_MS,
   DEFAULT_ALLOWED_HOSTS,
@@ -42,6 +43,7 @@ import {
   REDIS_MEDIA_KINDS,
   type RedisStreamsConfig,
   type ServiceConfig,
+  VIDEO_CODECS,
 } from './serviceConfig.js';
 import {
   CONFIG_FLAGS,
@@ -159,6 +161,12 @@ export function loadConfig(
   const audioLayout = read(given('audioLayout'), 'auto' as const, (i) =>
     readChoice(i, problems, AUDIO_LAYOUTS),
   );
+  const audioCodec = read(fromEnv('RTMSKIT_AUDIO_CODEC'), 'l16' as const, (i) =>
+    readChoice(i, problems, AUDIO_CODECS),
+  );
+  const videoCodec = read(fromEnv('RTMSKIT_VIDEO_CODEC'), 'jpg' as const, (i) =>
+    readChoice(i, problems, VIDEO_CODECS),
+  );
   const logLevel = read(given('logLevel'), 'info' as const, (i) => readChoice(i, problems, LOG_LEVELS));
   const allowedHosts = read(fromEnv('RTMSKIT_ALLOWED_HOSTS'), [...DEFAULT_ALLOWED_HOSTS], (i) =>
     readPatternList(i, problems, /^(\*\.)?[a-z0-9.-]+$/i, 'a host name or *.domain'),
@@ -236,6 +244,8 @@ export function loadConfig(
     ...(encode.length === 0 ? {} : { encode }),
     media: media!,
     audioLayout: audioLayout!,
+    audioCodec: audioCodec!,
+    videoCodec: videoCodec!,
     allowedHosts: allowedHosts!,
     allowLoopback: allowLoopback!,
     maxConcurrentHandshakes: maxConcurrentHandshakes!,

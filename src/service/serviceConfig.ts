@@ -2,7 +2,7 @@
  * What the service's configuration holds once it is read, and the defaults of its settings.
  */
 
-import type { EncodeFormat } from '../media/encode.js';
+import type { EncodeFormat } from '../media/encode/index.js';
 import type { MediaKind } from '../protocol/enums.js';
 import type { NotifyConfig } from './notifyConfig.js';
 
@@ -16,8 +16,14 @@ export const DEFAULT_ALLOWED_HOSTS: readonly string[] = ['*.zoom.us'];
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 /** How audio is written: `auto` follows what Zoom sends (mixed, or one stream per speaker). */
-export const AUDIO_LAYOUTS = ['auto', 'mixed', 'per-speaker'] as const;
+export const AUDIO_LAYOUTS = ['auto', 'mixed', 'per-speaker', 'both'] as const;
 export type AudioLayoutSetting = (typeof AUDIO_LAYOUTS)[number];
+/** Audio codecs the service can ask Zoom for; every one ends as a playable WAV. */
+export const AUDIO_CODECS = ['l16', 'g711', 'g722', 'opus'] as const;
+export type AudioCodecSetting = (typeof AUDIO_CODECS)[number];
+/** Picture codecs the service can ask Zoom for, for camera video and screen share. */
+export const VIDEO_CODECS = ['jpg', 'png', 'h264'] as const;
+export type VideoCodecSetting = (typeof VIDEO_CODECS)[number];
 /** Ended stream records and recordings are kept this many days by default. */
 export const DEFAULT_RETENTION_DAYS = 30;
 /** Milliseconds in a day. */
@@ -126,6 +132,10 @@ export interface ServiceConfig {
   notify?: NotifyConfig;
   media: MediaKind[];
   audioLayout: AudioLayoutSetting;
+  /** Zoom's default (L16) unless set. */
+  audioCodec: AudioCodecSetting;
+  /** Zoom's default (JPG) unless set. */
+  videoCodec: VideoCodecSetting;
   /** Encoded copies made after a stream ends (`RTMSKIT_ENCODE`); none when absent. */
   encode?: EncodeFormat[];
   allowedHosts: string[];

@@ -4,7 +4,7 @@
  */
 import type { Logger } from 'pino';
 import type { StreamRef } from '../manager/StreamManager.js';
-import { Encoder } from '../media/encode.js';
+import { Encoder } from '../media/encode/index.js';
 import { RECORDER_CLOSED_REASON } from '../media/Recorder.js';
 import type { EventBus } from '../outputs/EventBus.js';
 import { Notifier, type NotifierTuning } from '../outputs/notify/Notifier.js';
@@ -53,18 +53,18 @@ function redactedUrl(url: string): string {
 }
 
 /**
- * The encoder of `RTMSKIT_ENCODE`: each recording, once encoded, is published as finished (with its
- * outputs); `unfinished`, recordings whose encoding a stop or crash cut short, are queued again now.
+ * The post-processor of finished recordings: G.722 and Opus audio decoded to WAV, and the copies of
+ * `RTMSKIT_ENCODE`. Each recording, once done, is published as finished (with its outputs); `unfinished`,
+ * recordings whose post-processing a stop or crash cut short, are queued again now.
  */
 export function startEncoder(
   config: ServiceConfig,
   bus: EventBus,
   logger: Logger,
   unfinished: readonly string[],
-): Encoder | undefined {
-  if (config.encode === undefined || config.encode.length === 0) return undefined;
+): Encoder {
   const encoder = new Encoder({
-    formats: config.encode,
+    formats: config.encode ?? [],
     onEncoded: (dir, manifest) => {
       const { outputs = [], failures = [] } = manifest.encoding ?? {};
       if (failures.length > 0)

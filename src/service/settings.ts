@@ -3,12 +3,13 @@
  * `loadConfig`, `rtmskit serve --help` and `.env.example` all follow.
  */
 import { DEFAULT_MAX_CONCURRENT_HANDSHAKES } from '../manager/StreamManager.js';
-import { ENCODE_FORMATS } from '../media/encode.js';
+import { ENCODE_FORMATS } from '../media/encode/index.js';
 import { DEFAULT_NOTIFICATION_TYPES, NOTIFICATION_TYPES } from '../outputs/notify/types.js';
 import { MEDIA_KINDS } from '../protocol/enums.js';
 import { FALSE_WORDS, TRUE_WORDS } from './configValues.js';
 import { MIN_NOTIFY_SECRET_LENGTH } from './notifyConfig.js';
 import {
+  AUDIO_CODECS,
   DEFAULT_ALLOWED_HOSTS,
   DEFAULT_DATA_DIR,
   DEFAULT_HOST,
@@ -21,6 +22,7 @@ import {
   LOG_LEVELS,
   MIN_MAX_CONNECTIONS,
   REDIS_MEDIA_KINDS,
+  VIDEO_CODECS,
 } from './serviceConfig.js';
 
 /** A setting the service reads from the environment (or `.env`). */
@@ -129,12 +131,22 @@ export const SETTINGS = [
   {
     names: ['RTMSKIT_AUDIO_LAYOUT'],
     about:
-      'auto (audio.wav for the mixed stream, audio-<userId>.wav per speaker), mixed, or per-speaker (asks Zoom for a stream per speaker)',
+      'auto (audio.wav for the mixed stream, audio-<userId>.wav per speaker), mixed, per-speaker (asks Zoom for a stream per speaker), or both (per speaker, and audio.wav mixed from them after the stream)',
     default: 'auto',
   },
   {
+    names: ['RTMSKIT_AUDIO_CODEC'],
+    about: `audio codec asked of Zoom: ${AUDIO_CODECS.join(', ')}; every one is written as a playable WAV (G.722 and Opus decoded by FFmpeg after the stream)`,
+    default: 'l16',
+  },
+  {
+    names: ['RTMSKIT_VIDEO_CODEC'],
+    about: `codec asked of Zoom for camera video and screen share: ${VIDEO_CODECS.join(', ')} (h264 for meeting.mp4 without re-encoding)`,
+    default: 'jpg',
+  },
+  {
     names: ['RTMSKIT_ENCODE'],
-    about: `encoded copies of each recording's WAV files once its stream ends, by FFmpeg: ${ENCODE_FORMATS.join(', ')} (comma-separated) or none`,
+    about: `copies made by FFmpeg once a stream ends, comma-separated, or none: ${ENCODE_FORMATS.join(', ')} (opus and mp3 of every WAV; mp4 of camera video and screen share with the mixed audio)`,
     default: 'none',
   },
   {

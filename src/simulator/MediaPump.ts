@@ -26,6 +26,7 @@ import type {
 } from '../protocol/messages.js';
 import type { Product } from '../protocol/products.js';
 import { frameBytes, opaqueFrame, renderL16, toneHz } from './content/audio.js';
+import type { CodedAudioLibrary } from './content/codedAudio.js';
 import type { PictureLibrary } from './content/pictures.js';
 import type { WavAudioSource } from './content/wavSource.js';
 import type { Timeline } from './timeline.js';
@@ -47,6 +48,8 @@ export interface PumpContext {
   audioCache: Map<string, Buffer>;
   /** Video and screen-share fixtures, shared by every stream of the simulator. */
   pictures: PictureLibrary;
+  /** G.722 and Opus tones, shared likewise. */
+  codedAudio: CodedAudioLibrary;
 }
 
 /** Tone frames kept for reuse: tones at integer frequencies repeat every second of samples. */
@@ -114,9 +117,12 @@ function audioPayload(
         : toneFrame(ctx, voices, startSample, samples, rate, channels);
       return params.codec === Codec.G711 ? encodeAlaw(pcm) : pcm;
     }
+    case Codec.G722:
+    case Codec.OPUS:
+      return ctx.codedAudio.packet(params.codec, channels, voices[0] ?? 0, atMs, params.send_rate);
     default:
-      // G.722 and Opus are not encoded here: the bytes are framed correctly but are not audio.
-      return opaqueFrame(frameBytes(rate, channels, params.codec, params.send_rate), atMs + (voices[0] ?? 0));
+      // No audio codec: framed like L16, but not audio.
+      return opaqueFrame(frameBytes(rate, channels, Codec.L16, params.send_rate), atMs + (voices[0] ?? 0));
   }
 }
 

@@ -94,6 +94,7 @@ export class SimStream {
       structuredChat: host.structuredChat,
       audioCache: host.audioCache,
       pictures: host.pictures,
+      codedAudio: host.codedAudio,
       counters: this.counters,
     });
     this.events = new ParticipantEvents({
@@ -225,7 +226,9 @@ export class SimStream {
     if (this.ended) return;
     this.counters.ended(reason);
     if (signaling?.isOpen) {
-      const timestamp = Date.now();
+      // On the media's clock, and no later than the meeting's scripted end (a tick may overshoot it):
+      // a recording pads its audio to the end the stream announces.
+      const timestamp = this.tsBase + Math.min(this.simNow(), this.durationMs);
       this.events.everyoneLeaves(timestamp);
       sendStateUpdate(signaling, this.sessionId, {
         session: SessionState.STOPPED,

@@ -8,8 +8,9 @@ import { StopReason } from '../protocol/enums.js';
 import { RtmsError } from '../protocol/errors.js';
 import { ALL_MEDIA_URL_KEY, ZOOM_MEDIA_URL_KEYS } from '../protocol/mediaUrls.js';
 import { PRODUCT_INFO, type Product, URL_VALIDATION_EVENT } from '../protocol/products.js';
+import { CodedAudioLibrary } from './content/codedAudio.js';
 import { PictureLibrary } from './content/pictures.js';
-import { buildScenario } from './content/scenario.js';
+import { buildScenario, type Scenario } from './content/scenario.js';
 import { readWav, WavAudioSource } from './content/wavSource.js';
 import { checkFault, type Fault, parseFault } from './faults.js';
 import { LifecycleWebhooks } from './lifecycleWebhooks.js';
@@ -51,6 +52,8 @@ export interface SimStreamInfo {
   /** Signaling URL of the server that serves the stream now. */
   serverUrls: string[];
   durationMs: number;
+  /** Epoch ms of the stream's simulated time 0: every timestamp it sends is this plus simulated ms. */
+  clockBaseMs: number;
 }
 
 export interface SimLogEntry {
@@ -83,7 +86,7 @@ export class Simulator extends EventEmitter<SimulatorEvents> implements AsyncDis
   private constructor(
     options: SimulatorOptions,
     tls: { key: string; cert: string } | undefined,
-    pictures: PictureLibrary,
+    fixtures: { pictures: PictureLibrary; codedAudio: CodedAudioLibrary },
     wav?: WavAudioSource,
   ) {
     super();
@@ -112,15 +115,15 @@ export class Simulator extends EventEmitter<SimulatorEvents> implements AsyncDis
       announce: (notice) => this.emit('webhook', notice),
       log: (streamId, text) => this.log(streamId, text),
     });
-    this.host = this.streamHost(wav, pictures);
+    this.host = this.streamHost(wav, fixtures);
   }
 
   /** Starts the servers (and the streams asked for in `options.streams`). */
   static async start(options: SimulatorOptions = {}): Promise<Simulator> {
     const tls = options.tls ? await generateCertificate(options.host ?? '127.0.0.1') : undefined;
     const wav = options.audioWav ? new WavAudioSource(await readWav(options.audioWav)) : undefined;
-    const pictures = await PictureLibrary.load();
-    const sim = new Simulator(options, tls, pictures, wav);
+    const [pictures, codedAudio] = await Promise.all([PictureLibrary.load(), CodedAudioLibrary.load()]);
+    const sim = new Simulator(options, tls, { pictures, codedAudio }, wav);
     try {
       await sim.addNode(options.port ?? 0);
       sim.pump.start();
@@ -228,6 +231,22 @@ export class Simulator extends EventEmitter<SimulatorEvents> implements AsyncDis
     return info;
   }
 
+  /**
+   * What the stream's meeting holds, as scripted when it started: who joins, speaks (with each turn's
+   * start and end in simulated ms), shares and chats when. For checking what an app recorded.
+   *
+   * @throws RtmsError `INVALID_OPTIONS` for a stream this simulator never started.
+   */
+  scenario(streamId: string): Scenario {
+    const stream = this.streamsById.get(streamId);
+    if (stream === undefined)
+      throw RtmsError.invalidOptions(
+        `no stream ${streamId} in this simulator`,
+        'pass a streamId startStream returned',
+      );
+    return stream.timeline.scenario;
+  }
+
   private info(stream: SimStream): SimStreamInfo {
     return {
       streamId: stream.streamId,
@@ -237,6 +256,7 @@ export class Simulator extends EventEmitter<SimulatorEvents> implements AsyncDis
       meetingId: stream.meetingId,
       serverUrls: [this.nodeById(stream.nodeId).signalingUrl],
       durationMs: stream.durationMs,
+      clockBaseMs: stream.tsBase,
     };
   }
 
@@ -290,7 +310,10 @@ export class Simulator extends EventEmitter<SimulatorEvents> implements AsyncDis
   // -------------------------------------------------------------------------------------------------
   // Host
 
-  private streamHost(wav: WavAudioSource | undefined, pictures: PictureLibrary): StreamHost {
+  private streamHost(
+    wav: WavAudioSource | undefined,
+    fixtures: { pictures: PictureLibrary; codedAudio: CodedAudioLibrary },
+  ): StreamHost {
     const sim = this;
     const options = this.options;
     return {
@@ -301,7 +324,7 @@ export class Simulator extends EventEmitter<SimulatorEvents> implements AsyncDis
       structuredChat: options.structuredChat ?? false,
       wav,
       audioCache: new Map(),
-      pictures,
+      ...fixtures,
       credentialsFor(product) {
         const c = sim.credentials;
         return product === 'session'

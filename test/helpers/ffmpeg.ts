@@ -42,3 +42,51 @@ export function probe(file: string): { codecs: string[]; durationMs: number; dec
     decodedMs: last === undefined ? Number.NaN : Math.round(Number(last) / 1000),
   };
 }
+
+/** One stream of a media file, as ffprobe describes it. */
+export interface ProbedStream {
+  codec_type: string;
+  codec_name: string;
+  start_time?: string;
+  duration?: string;
+  sample_rate?: string;
+  channels?: number;
+  width?: number;
+  height?: number;
+}
+
+/** Every stream of `file`, and the container's duration (ms). */
+export function probeStreams(file: string): { streams: ProbedStream[]; durationMs: number } {
+  const out = spawnSync(
+    'ffprobe',
+    [
+      '-v',
+      'error',
+      '-show_entries',
+      'stream=codec_type,codec_name,start_time,duration,sample_rate,channels,width,height:format=duration',
+      '-of',
+      'json',
+      file,
+    ],
+    { encoding: 'utf8' },
+  );
+  const parsed = JSON.parse(out.stdout) as { streams?: ProbedStream[]; format?: { duration?: string } };
+  return {
+    streams: parsed.streams ?? [],
+    durationMs: Math.round(Number(parsed.format?.duration ?? Number.NaN) * 1000),
+  };
+}
+
+/** When each video packet of `file` is shown (ms), in the order they are shown. */
+export function videoPacketTimesMs(file: string): number[] {
+  const out = spawnSync(
+    'ffprobe',
+    ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=pts_time', '-of', 'csv=p=0', file],
+    { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+  );
+  return out.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => Math.round(Number(line) * 1000))
+    .sort((a, b) => a - b);
+}

@@ -133,7 +133,13 @@ async function expectBalanced(dir: string, run: Run, label: string): Promise<voi
       if (wav.subarray(at, at + frame.data.length).equals(frame.data)) found++;
     }
     const last = frames.at(-1) as AudioFrame;
-    const end = Math.round(((last.timestamp - origin) * last.sampleRate) / 1000) * 2 + last.data.length;
+    // The file ends with its last frame, or later: every WAV is padded to the end of the stream.
+    const lastEnd = Math.round(((last.timestamp - origin) * last.sampleRate) / 1000) * 2 + last.data.length;
+    const streamEnd =
+      m.timelineEndMs === undefined
+        ? 0
+        : Math.round(((m.timelineEndMs - origin) * last.sampleRate) / 1000) * 2;
+    const end = Math.max(lastEnd, streamEnd);
     expect(wav.length - WAV_HEADER_BYTES, `${label}: ${name} length`).toBe(end);
   }
   expect(found, `${label}: frames found in the WAV files`).toBe(c.written.audio);

@@ -19,7 +19,7 @@ import { encodeMessage } from '../../src/protocol/codec.js';
 import { MessageType, SessionState, StreamState } from '../../src/protocol/enums.js';
 import type { RtmsMessage } from '../../src/protocol/messages.js';
 import { MANAGED_DEFAULTS, waitUntil } from '../client/harness.js';
-import { FRAME_BYTES, pcm, readJsonl, readWav, samplesOf } from './helpers.js';
+import { pcm, readJsonl, readWav, samplesOf } from './helpers.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -28,6 +28,10 @@ afterEach(async () => {
 
 /** Frames sent with the media answer, in the same tick: about 18 KB, one read. */
 const BURST_FRAMES = 20;
+/** When the stream says it terminated, after its last frame: every WAV is padded to it. */
+const END_AFTER_MS = 1_000;
+/** 16 kHz mono PCM16. */
+const BYTES_PER_MS = 32;
 const T0 = 1_700_000_000_000;
 const SESSION_ID = 'session-burst';
 
@@ -149,7 +153,7 @@ describe('frames sent right behind the handshake answer', () => {
       msg_type: MessageType.STREAM_STATE_UPDATE,
       state: StreamState.TERMINATED,
       reason: 6,
-      timestamp: T0 + 1_000,
+      timestamp: T0 + END_AFTER_MS,
     });
     await waitUntil(() => manifests.length === 1, 5_000, 'the recording to be finalized');
 
@@ -165,7 +169,7 @@ describe('frames sent right behind the handshake answer', () => {
       unwritten: { audio: 0 },
     });
     const wav = await readWav(join(folder, 'audio.wav'));
-    expect(wav.dataSize).toBe(BURST_FRAMES * FRAME_BYTES);
+    expect(wav.dataSize).toBe(END_AFTER_MS * BYTES_PER_MS);
     const samples = samplesOf(wav.data);
     for (let i = 0; i < BURST_FRAMES; i++) {
       expect(samples.slice(i * 320, (i + 1) * 320)).toEqual(new Array(320).fill(100 + i));
@@ -232,7 +236,7 @@ describe('frames sent right behind the handshake answer', () => {
       msg_type: MessageType.STREAM_STATE_UPDATE,
       state: StreamState.TERMINATED,
       reason: 6,
-      timestamp: T0 + 1_000,
+      timestamp: T0 + END_AFTER_MS,
     });
     await waitUntil(() => manifests.length === 1, 5_000, 'the recording to be finalized');
 
@@ -245,7 +249,7 @@ describe('frames sent right behind the handshake answer', () => {
     });
     for (const [c, channel] of channels.entries()) {
       const wav = await readWav(join(folder, `audio-ch-${channel}.wav`));
-      expect(wav.dataSize).toBe(BURST_FRAMES * FRAME_BYTES);
+      expect(wav.dataSize).toBe(END_AFTER_MS * BYTES_PER_MS);
       const samples = samplesOf(wav.data);
       for (let i = 0; i < BURST_FRAMES; i++) {
         expect(samples.slice(i * 320, (i + 1) * 320)).toEqual(new Array(320).fill(1000 * (c + 1) + i));

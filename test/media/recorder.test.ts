@@ -114,7 +114,11 @@ describe('attachRecorder', () => {
     });
     expect(a.counters).toMatchObject({ reconnects: 1, events: 6, frames: { audio: 3, transcript: 1 } });
     expect(a.counters).toMatchObject({ written: { audio: 3, transcript: 1, events: 6 }, afterEnd: 1 });
-    expect(samplesOf((await readWav(join(dirA, 'audio-1.wav'))).data)).toEqual(new Array(640).fill(11));
+    // Speaker 1 stopped at 40 ms; the file is padded to the stream's last audio, at 60 ms.
+    expect(samplesOf((await readWav(join(dirA, 'audio-1.wav'))).data)).toEqual([
+      ...new Array(640).fill(11),
+      ...new Array(320).fill(0),
+    ]);
     const two = samplesOf((await readWav(join(dirA, 'audio-2.wav'))).data);
     expect(two.slice(0, 640).every((s) => s === 0)).toBe(true);
     expect(two.slice(640)).toEqual(new Array(320).fill(22));

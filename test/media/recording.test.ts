@@ -213,7 +213,8 @@ describe('Recording, per-speaker audio', () => {
     ]);
     const one = samplesOf((await readWav(join(dir, 'audio-1.wav'))).data);
     const two = samplesOf((await readWav(join(dir, 'audio-2.wav'))).data);
-    expect(one).toEqual(new Array(960).fill(100));
+    // Speaker 1 stopped at 60 ms; the file is padded to the stream's last audio, at 140 ms.
+    expect(one).toEqual([...new Array(960).fill(100), ...new Array(1280).fill(0)]);
     // 100 ms after the origin: 1,600 samples of silence, then speaker 2.
     expect(two).toHaveLength(1600 + 640);
     expect(two.slice(0, 1600).every((s) => s === 0)).toBe(true);

@@ -189,6 +189,8 @@ describe('defaults', () => {
       instanceId: `${hostname()}-${process.pid}`,
       media: ['audio', 'transcript', 'chat'],
       audioLayout: 'auto',
+      audioCodec: 'l16',
+      videoCodec: 'jpg',
       allowedHosts: ['*.zoom.us'],
       allowLoopback: false,
       maxConcurrentHandshakes: 100,
@@ -292,7 +294,7 @@ describe('malformed settings', () => {
       { RTMSKIT_LOG_LEVEL: 'loud' },
       'RTMSKIT_LOG_LEVEL "loud" is not one of fatal, error, warn, info, debug, trace, silent',
     ],
-    [{ audioLayout: 'stereo' }, {}, '--audio-layout "stereo" is not one of auto, mixed, per-speaker'],
+    [{ audioLayout: 'stereo' }, {}, '--audio-layout "stereo" is not one of auto, mixed, per-speaker, both'],
     [{}, { RTMSKIT_MAX_HANDSHAKES: '0' }, 'RTMSKIT_MAX_HANDSHAKES "0" is not a whole number of at least 1'],
     [
       {},
@@ -351,7 +353,7 @@ describe('malformed settings', () => {
     );
     expect(err.message.split('; ')).toEqual([
       '--port "abc" is not a whole number from 0 to 65535',
-      '--audio-layout "stereo" is not one of auto, mixed, per-speaker',
+      '--audio-layout "stereo" is not one of auto, mixed, per-speaker, both',
       'RTMSKIT_TRUST_PROXY "maybe" is not false, true, a hop count, an address, a CIDR range or one of loopback, linklocal, uniquelocal',
     ]);
   });

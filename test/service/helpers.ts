@@ -16,7 +16,7 @@ import type { NotifierTuning } from '../../src/outputs/notify/Notifier.js';
 import { type AppCredentials, loadConfig, type ServiceConfig } from '../../src/service/config.js';
 import { createLogger } from '../../src/service/logger.js';
 import { RtmsService } from '../../src/service/Service.js';
-import { Simulator } from '../../src/simulator/index.js';
+import { type SimStreamInfo, Simulator } from '../../src/simulator/index.js';
 import type { Cleanups } from '../cleanups.js';
 import { sleep } from '../media/helpers.js';
 import { signedHeaders } from '../webhook/helpers.js';
@@ -339,8 +339,8 @@ export async function startInProcessService(
 export async function recordMeeting(
   cleanups: Cleanups,
   env: Record<string, string>,
-  options: { cwd?: string; durationMs?: number } = {},
-): Promise<{ svc: InProcessService; dir: string }> {
+  options: { cwd?: string; durationMs?: number; participants?: number } = {},
+): Promise<{ svc: InProcessService; dir: string; sim: Simulator; stream: SimStreamInfo }> {
   const svc = await startInProcessService(
     cleanups,
     env,
@@ -354,11 +354,11 @@ export async function recordMeeting(
     webhookUrl: `${svc.base}/webhook`,
     credentials: svc.app,
     timeScale: 4,
-    participants: 3,
+    participants: options.participants ?? 3,
   });
   cleanups.add(() => sim.close());
-  sim.startStream({ durationMs: options.durationMs ?? 30_000 });
+  const stream = sim.startStream({ durationMs: options.durationMs ?? 30_000 });
   await sim.whenIdle();
   await waitFor(() => finished.length === 1, 'the recording to be published as finished', 30_000);
-  return { svc, dir: join(svc.config.dataDir, finished[0] as string) };
+  return { svc, dir: join(svc.config.dataDir, finished[0] as string), sim, stream };
 }

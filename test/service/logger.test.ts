@@ -122,6 +122,8 @@ describe('createLogger', () => {
       instanceId: 'instance-a',
       media: ['audio'],
       audioLayout: 'auto',
+      audioCodec: 'l16',
+      videoCodec: 'jpg',
       allowedHosts: ['*.zoom.us'],
       allowLoopback: false,
       maxConcurrentHandshakes: 100,

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Codec } from '../../src/protocol/enums.js';
 import { RtmsError } from '../../src/protocol/errors.js';
 import { decodeAlaw, encodeAlaw } from '../../src/protocol/g711.js';
+import { jpegSize, nalTypes, pngSize } from '../../src/protocol/pictureFormats.js';
 import {
   detectTone,
   frameBytes,
@@ -15,7 +16,6 @@ import {
   TONE_AMPLITUDE,
   toneHz,
 } from '../../src/simulator/content/audio.js';
-import { jpegSize, nalTypes, pngSize } from '../../src/simulator/content/images.js';
 import {
   H264_LOOP_FRAMES,
   lookOf,

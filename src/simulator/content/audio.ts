@@ -16,7 +16,7 @@ const TONE_STEP_HZ = 150;
  * Distinct tones before they repeat: 300 … 3150 Hz, all below the 4 kHz Nyquist limit of 8 kHz audio
  * with room to spare for A-law and resampling artefacts.
  */
-const TONE_COUNT = 20;
+export const TONE_COUNT = 20;
 
 /**
  * The tone of a participant: `300 + 150 × (index mod 20)` Hz, index counted from 0.

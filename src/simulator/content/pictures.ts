@@ -12,7 +12,14 @@ import { readFile } from 'node:fs/promises';
 import { Codec, Resolution } from '../../protocol/enums.js';
 import { RTMS_ERROR_CODES, RtmsError } from '../../protocol/errors.js';
 import { RESOLUTIONS } from '../../protocol/mediaRules.js';
-import { jpegSize, NalType, nalTypes, type PictureSize, pngSize, splitAccessUnits } from './images.js';
+import {
+  jpegSize,
+  NalType,
+  nalTypes,
+  type PictureSize,
+  pngSize,
+  splitAccessUnits,
+} from '../../protocol/pictureFormats.js';
 
 /**
  * The pixel size sent for each MEDIA_RESOLUTION (reference §5.6, §10.1). The enum gives SD as 854×480 or

@@ -1,5 +1,6 @@
 /** What a stream needs from the simulator that owns it, and what it is started with. */
 import type { Product } from '../../protocol/products.js';
+import type { CodedAudioLibrary } from '../content/codedAudio.js';
 import type { PictureLibrary } from '../content/pictures.js';
 import type { WavAudioSource } from '../content/wavSource.js';
 import type { ScheduledFault } from '../faults.js';
@@ -20,6 +21,8 @@ export interface StreamHost extends HandshakeRules {
   audioCache: Map<string, Buffer>;
   /** Video and screen-share fixtures shared by every stream. */
   pictures: PictureLibrary;
+  /** G.722 and Opus tones shared by every stream. */
+  codedAudio: CodedAudioLibrary;
   /** `media_server.server_urls` for the stream. */
   mediaServerUrls(stream: SimStream): Record<string, string>;
   webhook(stream: SimStream, kind: LifecycleWebhook): void;

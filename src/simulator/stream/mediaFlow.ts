@@ -3,6 +3,7 @@ import type { MediaKind } from '../../protocol/enums.js';
 import type { RtmsMessage } from '../../protocol/messages.js';
 import type { Product } from '../../protocol/products.js';
 import { AUDIO_BUFFER_MS } from '../../protocol/timing.js';
+import type { CodedAudioLibrary } from '../content/codedAudio.js';
 import type { PictureLibrary } from '../content/pictures.js';
 import type { WavAudioSource } from '../content/wavSource.js';
 import { type PumpContext, pumpKind } from '../MediaPump.js';
@@ -26,6 +27,8 @@ export interface MediaFlowInit {
   audioCache: Map<string, Buffer>;
   /** Video and screen-share fixtures shared by every stream. */
   pictures: PictureLibrary;
+  /** G.722 and Opus tones shared by every stream. */
+  codedAudio: CodedAudioLibrary;
   counters: StreamCounters;
 }
 
@@ -58,6 +61,7 @@ export class MediaFlow {
       send: (msg) => this.sendFrame(msg),
       audioCache: init.audioCache,
       pictures: init.pictures,
+      codedAudio: init.codedAudio,
     };
   }
 

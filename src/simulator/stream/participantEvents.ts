@@ -115,7 +115,7 @@ export class ParticipantEvents {
     if (present.length === 0) return;
     this.send({
       event_type: EventType.PARTICIPANT_JOIN,
-      timestamp: Date.now(),
+      timestamp: this.tsBase + this.simNow(),
       participants: present.map((p) => ({ user_id: p.userId, user_name: p.userName })),
     });
   }
@@ -126,7 +126,7 @@ export class ParticipantEvents {
     if (users.length === 0) return;
     this.send({
       event_type: EventType.PARTICIPANT_VIDEO_ON,
-      timestamp: Date.now(),
+      timestamp: this.tsBase + this.simNow(),
       participants: users.map((user_id) => ({ user_id })),
     });
   }

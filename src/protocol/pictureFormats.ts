@@ -1,12 +1,12 @@
 /**
- * Reads the structure of the picture formats the simulator sends: the size of a JPEG or PNG, and an
- * Annex-B H.264 stream cut into access units with the NAL unit types of each. Enough to check fixtures
- * when they are loaded; not a decoder.
+ * Reads the structure of the picture formats Zoom sends: the size of a JPEG or PNG, and an Annex-B H.264
+ * stream cut into access units with the NAL unit types of each. The simulator checks its fixtures with it;
+ * recordings find where H.264 can start decoding. Not a decoder.
  *
  * @module
  */
 
-/** NAL unit types (ITU-T H.264 Table 7-1) the simulator tells apart. */
+/** NAL unit types (ITU-T H.264 Table 7-1) told apart here. */
 export const NalType = {
   SLICE: 1,
   IDR: 5,

@@ -1,0 +1,151 @@
+/**
+ * FFmpeg and ffprobe as child processes: spawned with an argument array (never a shell string), input
+ * streamed to stdin with back-pressure, a time limit, and the last lines of stderr kept for the manifest
+ * when they fail.
+ */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { join } from 'node:path';
+
+/** Lines of FFmpeg's stderr kept when it fails. */
+const STDERR_LINES = 8;
+/** Bytes of stdout and of stderr kept (the tail of stderr, the head of stdout). */
+const MAX_OUTPUT_BYTES = 4 * 1024 * 1024;
+
+/** Where `ffmpeg` and `ffprobe` are: a directory, or the PATH. */
+export interface FfmpegTools {
+  binDir?: string | undefined;
+}
+
+export function toolPath(tools: FfmpegTools, name: 'ffmpeg' | 'ffprobe'): string {
+  return tools.binDir === undefined ? name : join(tools.binDir, name);
+}
+
+/** A run that failed: spawned or not, timed out or not, and what it said. */
+export class FfmpegError extends Error {
+  constructor(
+    message: string,
+    readonly kind: 'missing' | 'timeout' | 'failed',
+    readonly stderr: string[],
+  ) {
+    super(message);
+    this.name = 'FfmpegError';
+  }
+}
+
+export interface RunOptions {
+  timeoutMs: number;
+  /** Written to the child's stdin, then stdin is closed; without it stdin is closed at once. */
+  stdin?: AsyncIterable<Buffer>;
+}
+
+/**
+ * Runs `tool` with `args` and resolves with its stdout once it exits 0.
+ *
+ * @throws FfmpegError `missing` (not installed), `timeout` (killed after `timeoutMs`) or `failed`.
+ */
+export async function runTool(tool: string, args: readonly string[], options: RunOptions): Promise<string> {
+  const child = spawn(tool, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    if (stdout.length < MAX_OUTPUT_BYTES) stdout += chunk;
+  });
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr = (stderr + chunk).slice(-MAX_OUTPUT_BYTES);
+  });
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    child.kill('SIGKILL');
+  }, options.timeoutMs);
+  timer.unref();
+  const exited = new Promise<{ code: number | null; error?: NodeJS.ErrnoException }>((resolve) => {
+    child.once('error', (error: NodeJS.ErrnoException) => resolve({ code: null, error }));
+    child.once('close', (code) => resolve({ code }));
+  });
+  // A child that exits before reading all its input closes the pipe: that is its answer, not ours.
+  child.stdin.on('error', () => undefined);
+  const feeding = feed(child.stdin, options.stdin);
+  const { code, error } = await exited;
+  clearTimeout(timer);
+  await feeding;
+  const lines = stderr.trim().split('\n').filter(Boolean).slice(-STDERR_LINES);
+  if (error?.code === 'ENOENT') throw new FfmpegError(`${tool} is not installed`, 'missing', []);
+  if (error !== undefined) throw new FfmpegError(`${tool} could not start: ${error.message}`, 'failed', []);
+  if (timedOut)
+    throw new FfmpegError(
+      `${tool} took longer than ${Math.round(options.timeoutMs / 1000)} s`,
+      'timeout',
+      lines,
+    );
+  if (code !== 0) throw new FfmpegError(`${tool} exited with code ${code}`, 'failed', lines);
+  return stdout;
+}
+
+async function feed(stdin: NodeJS.WritableStream, input: AsyncIterable<Buffer> | undefined): Promise<void> {
+  try {
+    if (input !== undefined) {
+      for await (const chunk of input) {
+        if (!stdin.write(chunk)) await once(stdin, 'drain');
+      }
+    }
+  } catch {
+    // The child went away (its exit status says why) or the input failed (the child sees a short file).
+  } finally {
+    stdin.end();
+  }
+}
+
+/** FFmpeg's arguments common to every run: quiet but for errors, overwrite, no prompt. */
+export const QUIET = ['-hide_banner', '-loglevel', 'error', '-y'] as const;
+
+/**
+ * How long a file plays, decoded (ms): the container's own figure counts an encoder's padding (an MP3 at
+ * 16 kHz reads some 80 ms long), a decoder that honours the gapless header does not.
+ */
+export async function decodedDurationMs(
+  tools: FfmpegTools,
+  file: string,
+  timeoutMs: number,
+): Promise<number> {
+  const stdout = await runTool(
+    toolPath(tools, 'ffmpeg'),
+    ['-nostdin', '-v', 'error', '-i', file, '-f', 'null', '-progress', 'pipe:1', '-'],
+    { timeoutMs },
+  );
+  const last = [...stdout.matchAll(/^out_time_us=(\d+)$/gm)].at(-1)?.[1];
+  return last === undefined ? Number.NaN : Math.round(Number(last) / 1000);
+}
+
+/** A container's duration as ffprobe reads it (ms). */
+export async function containerDurationMs(
+  tools: FfmpegTools,
+  file: string,
+  timeoutMs: number,
+): Promise<number> {
+  const stdout = await runTool(
+    toolPath(tools, 'ffprobe'),
+    ['-v', 'error', '-show_entries', 'format=duration', '-of', 'csv=p=0', file],
+    { timeoutMs },
+  );
+  return Math.round(Number(stdout.trim()) * 1000);
+}
+
+/** An output's failure for the manifest: what happened, the fix, and FFmpeg's last words. */
+export function failureOf(err: unknown, fix: string): { error: string; fix: string; stderr?: string[] } {
+  if (err instanceof FfmpegError) {
+    if (err.kind === 'missing') {
+      return {
+        error: 'FFmpeg is not installed (no ffmpeg on the PATH)',
+        fix: 'install it (apt-get install ffmpeg); the WAV and video files are complete without it',
+      };
+    }
+    return {
+      error: `FFmpeg failed: ${err.message}`,
+      fix,
+      ...(err.stderr.length > 0 ? { stderr: err.stderr } : {}),
+    };
+  }
+  return { error: `FFmpeg failed: ${err instanceof Error ? err.message : String(err)}`, fix };
+}
