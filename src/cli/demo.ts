@@ -3,20 +3,26 @@
  * meeting plays out, the service records it, and a summary says what happened and where the files are.
  */
 import { randomBytes } from 'node:crypto';
-import { stat, writeFile } from 'node:fs/promises';
-import { join, relative, resolve } from 'node:path';
+import { writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import type { ClosedEvent } from '../client/events.js';
-import type { StreamSnapshot } from '../manager/StreamManager.js';
 import { DEFAULT_MAX_CONCURRENT_HANDSHAKES } from '../manager/StreamManager.js';
-import { MANIFEST_FILE, type RecordingManifest } from '../media/manifest.js';
-import { StopReason } from '../protocol/enums.js';
-import { DEFAULT_HTTP_LIMITS, DEFAULT_RETENTION, type ServiceConfig } from '../service/config.js';
+import { ENCODE_FORMATS, type EncodeFormat, ffmpegVersion } from '../media/encode/index.js';
+import { MEDIA_KINDS, StopReason } from '../protocol/enums.js';
+import {
+  AUDIO_CODECS,
+  AUDIO_LAYOUTS,
+  DEFAULT_HTTP_LIMITS,
+  DEFAULT_RETENTION,
+  type ServiceConfig,
+  VIDEO_CODECS,
+} from '../service/config.js';
 import { createLogger } from '../service/logger.js';
 import { RtmsService } from '../service/Service.js';
 import { parseDurationMs, parseFault, type ScheduledFault } from '../simulator/faults.js';
 import { Simulator } from '../simulator/Simulator.js';
 import { fleetSizeOf, runFleetDemo } from './demoFleet.js';
+import { printSummary, refreshManifests, type StreamOutcome } from './demoSummary.js';
 import { onShutdownSignals } from './serve.js';
 import { CliError } from './util.js';
 
@@ -32,19 +38,22 @@ interface DemoFlags {
   verbose?: boolean;
   keep?: boolean;
   port: string;
+  media: string;
+  audioLayout: string;
+  audioCodec: string;
+  videoCodec: string;
+  encode: string;
 }
 
 /** After the simulator is done, how long the service may take to close and finalize every stream. */
 export const DEMO_DRAIN_MS = 15_000;
+/** Time allowed per recording for its files made after the stream (decoding, copies, MP4). */
+export const DEMO_ENCODE_MS_PER_STREAM = 20_000;
+/** `--encode auto` makes copies for at most this many meetings: they are made one after the other. */
+export const DEMO_AUTO_ENCODE_MAX_STREAMS = 10;
 
-interface StreamOutcome {
-  streamId: string;
-  closed: ClosedEvent | undefined;
-  snapshot: StreamSnapshot | undefined;
-  dir: string | undefined;
-  manifest: RecordingManifest | undefined;
-  reconnects: number;
-}
+/** The demo records everything a meeting has. */
+const DEMO_MEDIA = MEDIA_KINDS.join(',');
 
 function token(): string {
   return randomBytes(18).toString('base64url');
@@ -77,6 +86,46 @@ function parseFlags(flags: DemoFlags): {
   }
 }
 
+/** One value of `allowed`, or a usage error naming the flag. */
+function choiceOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  throw CliError.badValue(flag, value, `one of ${allowed.join(', ')}`);
+}
+
+/** Comma-separated values of `allowed` (`none` for none), or a usage error naming the flag. */
+function choicesOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T[] {
+  if (value.trim().toLowerCase() === 'none') return [];
+  const items = value
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean);
+  for (const item of items) choiceOf(flag, item, allowed);
+  return items as T[];
+}
+
+/** What the demo records and makes, from its flags; `--encode auto` asks for FFmpeg on the PATH. */
+async function recordingFlags(flags: DemoFlags, streams: number) {
+  const media = choicesOf('--media', flags.media, MEDIA_KINDS);
+  if (media.length === 0)
+    throw CliError.badValue('--media', flags.media, `one or more of ${MEDIA_KINDS.join(', ')}`);
+  const audioLayout = choiceOf('--audio-layout', flags.audioLayout, AUDIO_LAYOUTS);
+  const audioCodec = choiceOf('--audio-codec', flags.audioCodec, AUDIO_CODECS);
+  const videoCodec = choiceOf('--video-codec', flags.videoCodec, VIDEO_CODECS);
+  let encode: EncodeFormat[];
+  let encodeNote: string | undefined;
+  if (flags.encode === 'auto') {
+    const version = await ffmpegVersion({});
+    encode = version !== undefined && streams <= DEMO_AUTO_ENCODE_MAX_STREAMS ? [...ENCODE_FORMATS] : [];
+    encodeNote =
+      version === undefined
+        ? 'no Opus, MP3 or MP4 copies: FFmpeg is not installed (apt-get install ffmpeg)'
+        : encode.length === 0
+          ? `no copies for ${streams} meetings at once (pass --encode opus,mp3,mp4 to ask)`
+          : `copies by ${version.replace(/ Copyright.*$/, '')}`;
+  } else encode = choicesOf('--encode', flags.encode, ENCODE_FORMATS);
+  return { media, audioLayout, audioCodec, videoCodec, encode, encodeNote };
+}
+
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
@@ -100,6 +149,15 @@ export function registerDemo(program: Command): void {
     .option('--verbose', 'print the service log')
     .option('--port <n>', 'port of the service and its dashboard (0: any free port)', '0')
     .option('--keep', 'keep the service and its dashboard up after the meetings, until Ctrl-C')
+    .option('--media <kinds>', `media kinds to record: ${MEDIA_KINDS.join(', ')}`, DEMO_MEDIA)
+    .option('--audio-layout <layout>', `audio files: ${AUDIO_LAYOUTS.join(', ')}`, 'both')
+    .option('--audio-codec <codec>', `audio codec asked of Zoom: ${AUDIO_CODECS.join(', ')}`, 'l16')
+    .option('--video-codec <codec>', `video codec asked of Zoom: ${VIDEO_CODECS.join(', ')}`, 'h264')
+    .option(
+      '--encode <formats>',
+      `copies once each meeting ends: ${ENCODE_FORMATS.join(', ')}, none, or auto (all of them when FFmpeg is installed)`,
+      'auto',
+    )
     .option(
       '--fleet <n>',
       'run n instances on one Redis behind a proxy, kill -9 the busiest mid-meeting, and show the takeover',
@@ -126,6 +184,7 @@ async function fleetDemo(flags: DemoFlags): Promise<number> {
 
 async function runDemo(flags: DemoFlags): Promise<number> {
   const { durationMs, streams, participants, timeScale, faults } = parseFlags(flags);
+  const recording = await recordingFlags(flags, streams);
   const out = (line: string) => process.stdout.write(`${line}\n`);
   const dataDir = resolve(flags.dataDir);
   const app = { clientId: `demo_${token().slice(0, 12)}`, clientSecret: token(), secretToken: token() };
@@ -140,10 +199,11 @@ async function runDemo(flags: DemoFlags): Promise<number> {
     storeUrl: `sqlite:${resolve(dataDir, 'rtmskit.db')}`,
     redisPassword: undefined,
     instanceId: 'demo',
-    media: ['audio', 'transcript', 'chat'],
-    audioLayout: 'auto',
-    audioCodec: 'l16',
-    videoCodec: 'jpg',
+    media: recording.media,
+    audioLayout: recording.audioLayout,
+    audioCodec: recording.audioCodec,
+    videoCodec: recording.videoCodec,
+    ...(recording.encode.length === 0 ? {} : { encode: recording.encode }),
     allowedHosts: ['*.zoom.us'],
     allowLoopback: true,
     maxConcurrentHandshakes: DEFAULT_MAX_CONCURRENT_HANDSHAKES,
@@ -181,6 +241,9 @@ async function runDemo(flags: DemoFlags): Promise<number> {
     },
   });
   const { manager } = service;
+  // A recording is complete once the files made after the stream are (decoded audio, copies, MP4).
+  const completed = new Set<string>();
+  service.bus.subscribe({ types: new Set(['recordingFinished']) }, (event) => completed.add(event.streamId));
   // First, so a newcomer can open it and watch the meeting happen.
   out(`rtmskit demo: dashboard at ${service.url}/ (open it to watch the meeting live)`);
   manager.on('streamAdded', (ref) => {
@@ -224,10 +287,19 @@ async function runDemo(flags: DemoFlags): Promise<number> {
   out(
     `  ${streams} meeting${streams > 1 ? 's' : ''} of ${participants} participants for ${flags.duration}${faults.length ? `, faults: ${flags.fault.join(' ')}` : ''}`,
   );
+  out(
+    `  recording ${recording.media.join(', ')}; audio ${recording.audioLayout}, ${recording.audioCodec}; video ${recording.videoCodec}` +
+      (recording.encode.length > 0 ? `; then ${recording.encode.join(', ')}` : '') +
+      (recording.encodeNote ? ` (${recording.encodeNote})` : ''),
+  );
   for (let i = 0; i < streams; i++) sim.startStream();
   await sim.whenIdle();
   const deadline = Date.now() + DEMO_DRAIN_MS;
   while (manager.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  const encodeDeadline = Date.now() + DEMO_ENCODE_MS_PER_STREAM * outcomes.size;
+  if ([...outcomes.keys()].some((id) => !completed.has(id))) out('  making the files of each recording…');
+  while ([...outcomes.keys()].some((id) => !completed.has(id)) && Date.now() < encodeDeadline)
+    await new Promise((r) => setTimeout(r, 50));
   const simReport = sim.stats();
   await sim.close();
   detach();
@@ -236,6 +308,7 @@ async function runDemo(flags: DemoFlags): Promise<number> {
     await Promise.all([...outcomes.keys()].map((id) => service.recorder.settled(id)));
   } else await service.shutdown();
 
+  await refreshManifests(outcomes.values());
   const ok = await printSummary(out, dataDir, [...outcomes.values()], simReport);
   if (flags.keep) {
     out('');
@@ -265,52 +338,4 @@ async function runDemo(flags: DemoFlags): Promise<number> {
     out(`report written to ${flags.report}`);
   }
   return ok ? 0 : 1;
-}
-
-async function printSummary(
-  out: (line: string) => void,
-  dataDir: string,
-  outcomes: StreamOutcome[],
-  simReport: ReturnType<Simulator['stats']>,
-): Promise<boolean> {
-  out('');
-  out('summary');
-  let ok = outcomes.length > 0;
-  for (const o of outcomes) {
-    const sim = simReport.streams.find((s) => s.streamId === o.streamId);
-    const c = o.snapshot?.counters;
-    const ended =
-      o.closed?.reason === 'stopped'
-        ? `ended by Zoom (${StopReason[o.closed.stopReason ?? 0] ?? o.closed.stopReason})`
-        : `${o.closed?.reason ?? 'not closed'}${o.closed?.error ? `: ${o.closed.error.message}` : ''}`;
-    if (o.closed?.reason !== 'stopped') ok = false;
-    out(`  stream ${o.streamId}: ${ended}`);
-    if (c) {
-      const kinds = (['audio', 'transcript', 'chat', 'video', 'deskshare'] as const)
-        .filter((k) => c.frames[k] > 0 || (sim?.framesSent[k] ?? 0) > 0)
-        .map((k) => `${k} ${c.frames[k]}/${sim?.framesSent[k] ?? '?'}`);
-      out(`    messages received/sent: ${kinds.join(', ') || 'none'}; duplicates dropped ${c.duplicates}`);
-    }
-    const m = o.manifest;
-    out(
-      `    reconnects ${o.reconnects}; gaps filled ${m?.counters.gapsFilled ?? 0} ` +
-        `(${Math.round(m?.counters.silenceMs ?? 0)} ms of silence where nobody spoke or media was away, ` +
-        `so the audio's timeline is the meeting's); sink drops ${m?.counters.dropped ?? 0}`,
-    );
-    if (o.dir) {
-      out(`    folder ${relative(process.cwd(), o.dir) || '.'}`);
-      for (const f of m?.files ?? []) out(`      ${f.path} (${f.bytes.toLocaleString('en-US')} bytes)`);
-      const manifest = await stat(join(o.dir, MANIFEST_FILE)).catch(() => undefined);
-      if (manifest) {
-        out(
-          `      ${MANIFEST_FILE} (${manifest.size.toLocaleString('en-US')} bytes: ids, media params, files, counters)`,
-        );
-      }
-    }
-  }
-  const webhooks = simReport.webhooks;
-  out(`  webhooks: ${webhooks.length} attempts, ${webhooks.filter((w) => w.delivered).length} delivered`);
-  out(`  data folder: ${dataDir}`);
-  out(ok ? 'every stream ended normally' : 'some streams did not end normally');
-  return ok;
 }

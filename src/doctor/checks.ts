@@ -291,27 +291,46 @@ export async function checkFfmpeg(path?: string, encode: readonly string[] = [])
     return result(
       'ffmpeg',
       'warn',
-      'ffmpeg is not on the PATH: recordings still work (WAV, JPG/PNG, H.264 as received); encoding to Opus/MP3 and muxing MP4 need it',
+      'ffmpeg is not on the PATH: recordings still work (WAV, JPG/PNG, H.264 as received); Opus/MP3 copies, MP4, and decoding G.722 and Opus audio need it',
       'install FFmpeg (apt-get install ffmpeg, brew install ffmpeg) and make sure it is on the PATH',
     );
   }
-  const [{ stdout: encoders }, { stdout: muxers }] = await Promise.all([
+  const [{ stdout: encoders }, { stdout: decoders }, { stdout: muxers }] = await Promise.all([
     ffmpeg(['-encoders']),
+    ffmpeg(['-decoders']),
     ffmpeg(['-muxers']),
   ]);
-  const opus = /\b(libopus|opus)\b/.test(encoders);
-  const mp3 = /\blibmp3lame\b/.test(encoders);
-  const mp4 = /\bmp4\b/.test(muxers);
-  const missing = [...(opus ? [] : ['Opus']), ...(mp3 ? [] : ['MP3']), ...(mp4 ? [] : ['MP4 muxing'])];
-  const detail = `ffmpeg ${version}: Opus ${opus ? 'yes' : 'no'}, MP3 ${mp3 ? 'yes' : 'no'}, H.264 into MP4 ${mp4 ? 'yes' : 'no'}`;
-  return missing.length === 0
-    ? result('ffmpeg', 'pass', detail)
-    : result(
-        'ffmpeg',
-        'warn',
-        detail,
-        `install an FFmpeg build with ${missing.join(', ')} (Debian's ffmpeg package has all three)`,
-      );
+  const has = (list: string, name: string) => new RegExp(`^\\s*\\S+\\s+${name}\\s`, 'm').test(list);
+  // What each part of rtmskit's post-processing runs FFmpeg with.
+  const parts = [
+    { name: 'Opus', ok: has(encoders, 'libopus'), format: 'opus', fix: 'libopus' },
+    { name: 'MP3', ok: has(encoders, 'libmp3lame'), format: 'mp3', fix: 'libmp3lame' },
+    {
+      name: 'MP4',
+      ok: has(muxers, 'mp4') && has(encoders, 'aac'),
+      format: 'mp4',
+      fix: 'the mp4 muxer and aac',
+    },
+    { name: 'H.264 from JPG/PNG', ok: has(encoders, 'libx264'), format: undefined, fix: 'libx264' },
+    {
+      name: 'G.722 and Opus decoding',
+      ok: has(decoders, 'g722') && has(decoders, 'opus'),
+      format: undefined,
+      fix: 'the g722 and opus decoders',
+    },
+  ];
+  const detail = `ffmpeg ${version}: ${parts.map((p) => `${p.name} ${p.ok ? 'yes' : 'no'}`).join(', ')}`;
+  const missing = parts.filter((p) => !p.ok);
+  if (missing.length === 0) return result('ffmpeg', 'pass', detail);
+  const needed = missing.filter((p) => p.format !== undefined && encode.includes(p.format));
+  return result(
+    'ffmpeg',
+    needed.length > 0 ? 'fail' : 'warn',
+    needed.length > 0
+      ? `${detail}; RTMSKIT_ENCODE asks for ${needed.map((p) => p.format).join(', ')}`
+      : detail,
+    `install an FFmpeg build with ${missing.map((p) => p.fix).join(', ')} (Debian's ffmpeg package has them all)`,
+  );
 }
 
 /** rtmskit's signature against an independent HMAC of a fixed vector. */

@@ -4,7 +4,7 @@
  */
 import type { Logger } from 'pino';
 import type { StreamRef } from '../manager/StreamManager.js';
-import { Encoder } from '../media/encode/index.js';
+import { Encoder, ffmpegVersion } from '../media/encode/index.js';
 import { RECORDER_CLOSED_REASON } from '../media/Recorder.js';
 import type { EventBus } from '../outputs/EventBus.js';
 import { Notifier, type NotifierTuning } from '../outputs/notify/Notifier.js';
@@ -85,5 +85,27 @@ export function startEncoder(
     onError: (dir, err) => logger.error({ err, dir }, 'recording encoding failed'),
   });
   for (const dir of unfinished) void encoder.add(dir);
+  if (encoder.formats.length > 0 || config.audioCodec === 'g722' || config.audioCodec === 'opus')
+    void warnWithoutFfmpeg(config, logger);
   return encoder;
+}
+
+/** Says once, at start, that FFmpeg is missing when the configuration needs it. */
+async function warnWithoutFfmpeg(config: ServiceConfig, logger: Logger): Promise<void> {
+  if ((await ffmpegVersion({})) !== undefined) return;
+  const needs = [
+    ...(config.encode === undefined || config.encode.length === 0
+      ? []
+      : [`RTMSKIT_ENCODE=${config.encode.join(',')}`]),
+    ...(config.audioCodec === 'g722' || config.audioCodec === 'opus'
+      ? [`RTMSKIT_AUDIO_CODEC=${config.audioCodec}`]
+      : []),
+  ];
+  logger.error(
+    {
+      needs,
+      fix: 'install it (apt-get install ffmpeg) and restart; `rtmskit doctor` checks its encoders',
+    },
+    'FFmpeg is not installed: no copies will be made and G.722 or Opus audio stays as received; WAV and video files are written all the same, and each manifest says why',
+  );
 }

@@ -351,7 +351,9 @@ describe('checkFfmpeg', () => {
     }
     const result = await checkFfmpeg();
     expect(result.status).toBe('pass');
-    expect(result.detail).toMatch(/^ffmpeg \S*\d\S*: Opus yes, MP3 yes, H\.264 into MP4 yes$/);
+    expect(result.detail).toMatch(
+      /^ffmpeg \S*\d\S*: Opus yes, MP3 yes, MP4 yes, H\.264 from JPG\/PNG yes, G\.722 and Opus decoding yes$/,
+    );
   });
 
   it('warns with the install fix when the PATH holds no ffmpeg', async () => {

@@ -7,6 +7,7 @@ import { join, relative } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RecordingManifest } from '../../src/media/manifest.js';
 import type { SimulatorReport } from '../../src/simulator/report.js';
+import { ffmpegPresent } from '../helpers/ffmpeg.js';
 import { skipWithoutRedis } from '../helpers/redisServer.js';
 import { AUDIO_TEXT_FILES, type CliChild, childEnv, expectManifestFiles, runCli } from './helpers.js';
 
@@ -78,13 +79,33 @@ describe('rtmskit demo', () => {
     expect(folder.startsWith(join(tmp, 'data', 'recordings'))).toBe(true);
     expect(out).toContain(`folder ${relative(tmp, folder)}`);
     const wav = await stat(join(folder, 'audio.wav'));
-    expect(out).toContain(`audio.wav (${wav.size.toLocaleString('en-US')} bytes)`);
+    expect(out).toContain(`audio.wav (${wav.size.toLocaleString('en-US')} bytes, `);
     const manifestFile = await stat(join(folder, 'manifest.json'));
     expect(out).toContain(`manifest.json (${manifestFile.size.toLocaleString('en-US')} bytes`);
     expect(out).toMatch(/gaps filled \d+ \(\d+ ms of silence where nobody spoke or media was away/);
 
-    // Every file the manifest lists exists, with the size it states.
-    await expectManifestFiles(folder, svc.manifest?.files ?? [], AUDIO_TEXT_FILES);
+    // Every file the manifest lists exists, with the size it states: the demo records everything, per
+    // speaker and mixed, and (with FFmpeg) makes every copy.
+    const files = svc.manifest?.files ?? [];
+    const speakers = files.filter((f) => /^audio-\d+\.wav$/.test(f.path)).map((f) => f.path);
+    expect(speakers.length).toBeGreaterThanOrEqual(2);
+    await expectManifestFiles(folder, files, [
+      ...AUDIO_TEXT_FILES,
+      ...speakers,
+      'video.h264',
+      'deskshare.h264',
+    ]);
+    if (ffmpegPresent('the demo’s copies')) {
+      const outputs = svc.manifest?.encoding?.outputs ?? [];
+      expect(svc.manifest?.encoding?.failures).toEqual([]);
+      expect(outputs.map((o) => o.path)).toEqual(
+        expect.arrayContaining(['audio.opus', 'audio.mp3', 'meeting.mp4']),
+      );
+      for (const o of outputs) {
+        expect((await stat(join(folder, o.path))).size, o.path).toBe(o.bytes);
+        expect(out).toContain(`${o.path} (${o.bytes.toLocaleString('en-US')} bytes`);
+      }
+    }
     const onDisk = JSON.parse(await readFile(join(folder, 'manifest.json'), 'utf8')) as RecordingManifest;
     expect(onDisk.streamId).toBe(sim.streamId);
     expect(onDisk.counters.frames.audio).toBe(sim.framesSent.audio);

@@ -66,7 +66,7 @@ export async function runTool(tool: string, args: readonly string[], options: Ru
   });
   // A child that exits before reading all its input closes the pipe: that is its answer, not ours.
   child.stdin.on('error', () => undefined);
-  const feeding = feed(child.stdin, options.stdin);
+  const feeding = feed(child.stdin, options.stdin, exited);
   const { code, error } = await exited;
   clearTimeout(timer);
   await feeding;
@@ -83,11 +83,21 @@ export async function runTool(tool: string, args: readonly string[], options: Ru
   return stdout;
 }
 
-async function feed(stdin: NodeJS.WritableStream, input: AsyncIterable<Buffer> | undefined): Promise<void> {
+/** Writes `input` to the child's stdin, waiting for it to drain, until the input ends or the child exits. */
+async function feed(
+  stdin: NodeJS.WritableStream,
+  input: AsyncIterable<Buffer> | undefined,
+  exited: Promise<unknown>,
+): Promise<void> {
+  let gone = false;
+  void exited.then(() => {
+    gone = true;
+  });
   try {
     if (input !== undefined) {
       for await (const chunk of input) {
-        if (!stdin.write(chunk)) await once(stdin, 'drain');
+        if (gone) break;
+        if (!stdin.write(chunk)) await Promise.race([once(stdin, 'drain'), exited]);
       }
     }
   } catch {
@@ -148,4 +158,14 @@ export function failureOf(err: unknown, fix: string): { error: string; fix: stri
     };
   }
   return { error: `FFmpeg failed: ${err instanceof Error ? err.message : String(err)}`, fix };
+}
+
+/** FFmpeg's first line of `-version`, or undefined when it is not installed or does not run. */
+export async function ffmpegVersion(tools: FfmpegTools, timeoutMs = 10_000): Promise<string | undefined> {
+  try {
+    const stdout = await runTool(toolPath(tools, 'ffmpeg'), ['-version'], { timeoutMs });
+    return stdout.split('\n')[0]?.trim();
+  } catch {
+    return undefined;
+  }
 }

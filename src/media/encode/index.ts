@@ -6,6 +6,7 @@ export {
   hasEncodingWork,
   needsEncoding,
 } from './Encoder.js';
+export { ffmpegVersion } from './ffmpeg.js';
 export {
   ENCODE_FORMATS,
   type EncodedOutput,
