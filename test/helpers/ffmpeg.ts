@@ -90,3 +90,33 @@ export function videoPacketTimesMs(file: string): number[] {
     .map((line) => Math.round(Number(line) * 1000))
     .sort((a, b) => a - b);
 }
+
+/** Each video packet of `file` in the order shown: when (ms) and for how long (ms). */
+export function videoPackets(file: string): { atMs: number; durationMs: number }[] {
+  const out = spawnSync(
+    'ffprobe',
+    [
+      '-v',
+      'error',
+      '-select_streams',
+      'v:0',
+      '-show_entries',
+      'packet=pts_time,duration_time',
+      '-of',
+      'csv=p=0',
+      file,
+    ],
+    { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+  );
+  return out.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const [at, duration] = line.split(',').map(Number);
+      return {
+        atMs: Math.round((at ?? Number.NaN) * 1000),
+        durationMs: Math.round((duration ?? Number.NaN) * 1000),
+      };
+    })
+    .sort((a, b) => a.atMs - b.atMs);
+}

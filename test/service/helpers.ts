@@ -16,7 +16,7 @@ import type { NotifierTuning } from '../../src/outputs/notify/Notifier.js';
 import { type AppCredentials, loadConfig, type ServiceConfig } from '../../src/service/config.js';
 import { createLogger } from '../../src/service/logger.js';
 import { RtmsService } from '../../src/service/Service.js';
-import { type SimStreamInfo, Simulator } from '../../src/simulator/index.js';
+import { parseFault, type SimStreamInfo, Simulator } from '../../src/simulator/index.js';
 import type { Cleanups } from '../cleanups.js';
 import { sleep } from '../media/helpers.js';
 import { signedHeaders } from '../webhook/helpers.js';
@@ -339,7 +339,7 @@ export async function startInProcessService(
 export async function recordMeeting(
   cleanups: Cleanups,
   env: Record<string, string>,
-  options: { cwd?: string; durationMs?: number; participants?: number } = {},
+  options: { cwd?: string; durationMs?: number; participants?: number; faults?: string[] } = {},
 ): Promise<{ svc: InProcessService; dir: string; sim: Simulator; stream: SimStreamInfo }> {
   const svc = await startInProcessService(
     cleanups,
@@ -357,7 +357,10 @@ export async function recordMeeting(
     participants: options.participants ?? 3,
   });
   cleanups.add(() => sim.close());
-  const stream = sim.startStream({ durationMs: options.durationMs ?? 30_000 });
+  const stream = sim.startStream({
+    durationMs: options.durationMs ?? 30_000,
+    faults: (options.faults ?? []).map(parseFault),
+  });
   await sim.whenIdle();
   await waitFor(() => finished.length === 1, 'the recording to be published as finished', 30_000);
   return { svc, dir: join(svc.config.dataDir, finished[0] as string), sim, stream };

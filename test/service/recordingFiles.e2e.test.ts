@@ -11,7 +11,7 @@ import type { ManifestFile, RecordingManifest } from '../../src/media/manifest.j
 import { readManifest } from '../../src/media/manifest.js';
 import type { Scenario, SimStreamInfo } from '../../src/simulator/index.js';
 import { Cleanups } from '../cleanups.js';
-import { ffmpegPresent, probe, probeStreams, videoPacketTimesMs } from '../helpers/ffmpeg.js';
+import { ffmpegPresent, probe, probeStreams, videoPackets, videoPacketTimesMs } from '../helpers/ffmpeg.js';
 import { decodePcm, participantTones, TONE_WINDOW_MS, tonesOf } from '../helpers/tones.js';
 import { recordMeeting } from './helpers.js';
 
@@ -215,6 +215,33 @@ describe('recordings people open', () => {
       expectNear(listed?.durationMs ?? 0, MEETING_MS, DURATION_TOLERANCE_MS, `${mp4} listed`);
     }
   }, 180_000);
+
+  it('holds the picture through a video reconnect, so the MP4 keeps the meeting’s timeline', async () => {
+    if (!ffmpegPresent('MP4 across a reconnect')) return;
+    const { dir, manifest } = await recordMeeting(
+      cleanups,
+      { RTMSKIT_MEDIA: 'audio,video', RTMSKIT_VIDEO_CODEC: 'h264', RTMSKIT_ENCODE: 'mp4' },
+      { durationMs: MEETING_MS, faults: ['drop-media@8s:video'] },
+    ).then(async (r) => {
+      const read = await readManifest(r.dir);
+      if (read.status !== 'ok') throw new Error('no manifest');
+      return { dir: r.dir, manifest: read.manifest as RecordingManifest };
+    });
+    expect(manifest.counters.reconnects).toBeGreaterThanOrEqual(1);
+    const index = (await readFile(join(dir, 'video', 'frames.jsonl'), 'utf8'))
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => (JSON.parse(line) as { timestamp: number }).timestamp);
+    // The reconnect left a hole in the frames, longer than a frame interval.
+    const holes = index.slice(1).map((t, i) => t - (index[i] as number));
+    const hole = Math.max(...holes);
+    expect(hole).toBeGreaterThan(200);
+    await expectMp4InSync(dir, manifest, 'meeting.mp4', 'video');
+    // The frame before the hole is shown until the next one: held, not dropped or squeezed.
+    const packets = videoPackets(join(dir, 'meeting.mp4'));
+    const held = packets[holes.indexOf(hole)];
+    expectNear(held?.durationMs ?? 0, hole, SYNC_TOLERANCE_MS, 'the frame before the hole');
+  }, 120_000);
 
   it('turns JPG camera and screen-share frames into MP4s with each picture at its time', async () => {
     if (!ffmpegPresent('MP4 from JPG frames')) return;
