@@ -160,7 +160,7 @@ describe('bad values name the flag or variable, the value and what is allowed (e
     [
       ['--audio-layout', 'stereo'],
       {},
-      'rtmskit: --audio-layout "stereo" is not one of auto, mixed, per-speaker',
+      'rtmskit: --audio-layout "stereo" is not one of auto, mixed, per-speaker, both',
     ],
     [
       ['--log-level', 'loud'],

@@ -177,7 +177,11 @@ describe('live outputs', () => {
     // silence: so does this.
     const origin = svc.finalized[0]?.manifest.timelineOriginMs ?? Number.NaN;
     expect(origin).toBeLessThanOrEqual(audio[0]?.timestamp ?? 0);
-    const got = placed(audio, BYTES_PER_MS_16K_MONO, origin);
+    const placedAudio = placed(audio, BYTES_PER_MS_16K_MONO, origin);
+    // …and pads it with silence to the end of the stream Zoom announced.
+    const endMs = svc.finalized[0]?.manifest.timelineEndMs;
+    const paddedBytes = endMs === undefined ? 0 : Math.round((endMs - origin) * 16) * 2;
+    const got = Buffer.concat([placedAudio, Buffer.alloc(Math.max(0, paddedBytes - placedAudio.length))]);
     const recorded = wav.subarray(WAV_HEADER_BYTES);
     expect(audio.length).toBe(svc.finalized[0]?.manifest.counters.frames.audio);
     expect(got.length).toBe(recorded.length);
