@@ -652,6 +652,11 @@ function pastTranscript(recording, lines) {
   );
 }
 
+/** `12.34 s`. */
+function seconds(ms) {
+  return typeof ms === 'number' ? `${(ms / 1000).toFixed(2)} s` : '? s';
+}
+
 function drawPast(recording) {
   watchAudio(undefined);
   const m = recording.manifest ?? {};
@@ -686,6 +691,11 @@ function drawPast(recording) {
   }
   const lines = transcripts.get(recording.path);
   const counters = Object.entries(m.counters ?? {}).filter(([, v]) => typeof v === 'number');
+  // Files made after the stream (decoded audio, copies, MP4) that the recording's own list lacks.
+  const listed = new Set(files.map((f) => f.path));
+  const made = (m.encoding?.outputs ?? []).filter((o) => !listed.has(o.path));
+  const videos = made.filter((o) => o.format === 'mp4');
+  const failures = m.encoding?.failures ?? [];
   return [
     h(
       'h2',
@@ -719,6 +729,28 @@ function drawPast(recording) {
             h('audio', { controls: true, preload: 'metadata', src: fileUrl(recording, f.path) }),
           ),
         ),
+    h('h3', {}, 'Video'),
+    videos.length === 0
+      ? h(
+          'p',
+          { class: 'muted' },
+          m.encoding?.state === 'pending' ? 'being made…' : 'no MP4 (RTMSKIT_ENCODE=mp4 makes one)',
+        )
+      : videos.map((o) =>
+          h(
+            'div',
+            {},
+            h('span', { class: 'sub' }, `${o.path} (${seconds(o.durationMs)})`),
+            h('video', { controls: true, preload: 'metadata', src: fileUrl(recording, o.path) }),
+          ),
+        ),
+    failures.length === 0
+      ? null
+      : h(
+          'ul',
+          { class: 'plain failures' },
+          failures.map((f) => h('li', {}, h('b', {}, `${f.path} not made: `), `${f.error}. ${f.fix}`)),
+        ),
     h('h3', {}, 'Transcript'),
     h(
       'p',
@@ -746,6 +778,14 @@ function drawPast(recording) {
           h('span', { class: 'muted' }, ` ${f.bytes ?? 0} bytes`),
         ),
       ),
+      made.map((o) =>
+        h(
+          'li',
+          {},
+          h('a', { href: fileUrl(recording, o.path) }, o.path),
+          h('span', { class: 'muted' }, ` ${o.bytes ?? 0} bytes, ${seconds(o.durationMs)}`),
+        ),
+      ),
       h('li', {}, h('a', { href: fileUrl(recording, 'manifest.json') }, 'manifest.json')),
     ),
   ];
@@ -767,12 +807,12 @@ function drawDetail() {
   ]);
   // A recording's view changes only when another is picked or it finishes: a redraw restarts its player.
   const drawn = recording
-    ? `${state.selected}|${recording.manifest?.endedAt ?? ''}|${recording.manifest?.files?.length ?? 0}`
+    ? `${state.selected}|${recording.manifest?.endedAt ?? ''}|${recording.manifest?.files?.length ?? 0}|${recording.manifest?.encoding?.state ?? ''}`
     : state.selected;
   if (recording && detail.dataset.drawn === drawn) return;
   detail.dataset.drawn = drawn;
   if (liveStream) detail.replaceChildren(...drawLive(liveStream).flat());
-  else if (recording) detail.replaceChildren(...drawPast(recording).flat());
+  else if (recording) detail.replaceChildren(...drawPast(recording).flat().filter(Boolean));
   else {
     watchAudio(undefined);
     detail.replaceChildren(

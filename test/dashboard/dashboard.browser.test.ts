@@ -11,6 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Simulator } from '../../src/simulator/index.js';
 import { Cleanups } from '../cleanups.js';
 import { openBrowser, skipWithoutChromium } from '../helpers/chromium.js';
+import { ffmpegPresent } from '../helpers/ffmpeg.js';
 import { REPO_ROOT, runCli, startInProcessService, waitFor } from '../service/helpers.js';
 
 /** What the tests use of an `<audio>` element, inside the page. */
@@ -112,6 +113,48 @@ describe.skipIf(skipWithoutChromium())('dashboard', () => {
     await expect
       .poll(() => page.locator('#detail .past-transcript li').count())
       .toBeGreaterThanOrEqual(transcriptLines);
+    expect(browser.errors).toEqual([]);
+  }, 90_000);
+
+  it('plays a finished recording’s MP4, and lists the files made after the stream', async () => {
+    if (!ffmpegPresent('the dashboard’s MP4 player')) return;
+    const { svc, sim, browser, page } = await setUp(
+      { RTMSKIT_MEDIA: 'audio,video,transcript', RTMSKIT_VIDEO_CODEC: 'h264', RTMSKIT_ENCODE: 'mp4,opus' },
+      { timeScale: 4 },
+    );
+    const finished: string[] = [];
+    svc.service.bus.subscribe({ types: new Set(['recordingFinished']) }, (e) => finished.push(e.streamId));
+    await page.goto(`${svc.base}/`);
+    await page.locator('#feed[data-state="live"]').waitFor();
+    const info = sim.startStream({ durationMs: 12_000 });
+    await sim.whenIdle();
+    await waitFor(() => finished.includes(info.streamId), 'the MP4 to be made', 30_000);
+    const past = page.locator('#past tbody tr', { hasText: info.streamId });
+    await past.waitFor({ timeout: 10_000 });
+    await past.click();
+    const video = page.locator('#detail video').first();
+    await video.waitFor({ timeout: 10_000 });
+    await expect
+      .poll(() => video.evaluate((v: AudioLike) => (Number.isFinite(v.duration) ? v.duration : 0)), {
+        timeout: 10_000,
+      })
+      .toBeGreaterThan(11);
+    const played = await video.evaluate(
+      async (v: AudioLike & { videoWidth: number; videoHeight: number }) => {
+        v.muted = true;
+        v.currentTime = 3;
+        await v.play();
+        await new Promise((r) => setTimeout(r, 600));
+        v.pause();
+        return { at: v.currentTime, width: v.videoWidth, height: v.videoHeight, error: v.error?.code ?? 0 };
+      },
+    );
+    expect(played).toMatchObject({ error: 0, width: 1280, height: 720 });
+    expect(played.at).toBeGreaterThan(3.2);
+    for (const name of ['meeting.mp4', 'audio.opus'])
+      await page.locator('#detail a', { hasText: name }).first().waitFor();
+    if (process.env.RTMSKIT_SCREENSHOT_MP4)
+      await page.screenshot({ path: process.env.RTMSKIT_SCREENSHOT_MP4, fullPage: true });
     expect(browser.errors).toEqual([]);
   }, 90_000);
 
