@@ -12,6 +12,7 @@ import { MEDIA_KINDS, StopReason } from '../protocol/enums.js';
 import {
   AUDIO_CODECS,
   AUDIO_LAYOUTS,
+  DEFAULT_ENCODE_JOBS,
   DEFAULT_HTTP_LIMITS,
   DEFAULT_RETENTION,
   type ServiceConfig,
@@ -203,6 +204,7 @@ async function runDemo(flags: DemoFlags): Promise<number> {
     audioLayout: recording.audioLayout,
     audioCodec: recording.audioCodec,
     videoCodec: recording.videoCodec,
+    encodeJobs: DEFAULT_ENCODE_JOBS,
     ...(recording.encode.length === 0 ? {} : { encode: recording.encode }),
     allowedHosts: ['*.zoom.us'],
     allowLoopback: true,

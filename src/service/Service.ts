@@ -237,8 +237,10 @@ export class RtmsService implements AsyncDisposable {
           },
           'recording finished',
         );
-        // With audio to decode or copies to make, the recording is complete once they are.
-        if (hasEncodingWork(manifest, encoder.formats)) void encoder.add(dir);
+        // With audio to decode or copies to make, the recording is complete once they are; a revoked
+        // stream's files are about to be deleted, so nothing is made from them.
+        if (manifest.stopReason !== StopReason.STREAM_REVOKED && hasEncodingWork(manifest, encoder.formats))
+          void encoder.add(dir);
         else bus.publish(ref, 'recordingFinished', recordingFinishedData(manifest, dir, config.dataDir));
         options.onRecordingFinalized?.(manifest, ref);
       },

@@ -31,6 +31,7 @@ import {
   DAY_MS,
   DEFAULT_ALLOWED_HOSTS,
   DEFAULT_DATA_DIR,
+  DEFAULT_ENCODE_JOBS,
   DEFAULT_HOST,
   DEFAULT_HTTP_LIMITS,
   DEFAULT_MEDIA,
@@ -39,6 +40,7 @@ import {
   DEFAULT_RETENTION_DAYS,
   DEFAULT_WEBHOOK_PATH,
   LOG_LEVELS,
+  MAX_ENCODE_JOBS,
   MIN_MAX_CONNECTIONS,
   REDIS_MEDIA_KINDS,
   type RedisStreamsConfig,
@@ -193,6 +195,9 @@ export function loadConfig(
     encodeInput === undefined || encodeInput.value.toLowerCase() === 'none'
       ? []
       : (readChoiceList(encodeInput, problems, ENCODE_FORMATS) ?? []);
+  const encodeJobs = read(fromEnv('RTMSKIT_ENCODE_JOBS'), DEFAULT_ENCODE_JOBS, (i) =>
+    readWholeNumber(i, problems, { min: 1, max: MAX_ENCODE_JOBS }),
+  );
   const notify = readNotify(
     {
       url: fromEnv('RTMSKIT_NOTIFY_URL'),
@@ -242,6 +247,7 @@ export function loadConfig(
     ...(REDIS_STORE_URL.test(storeUrl!) ? { redisStreams } : {}),
     ...(notify === undefined ? {} : { notify }),
     ...(encode.length === 0 ? {} : { encode }),
+    encodeJobs: encodeJobs!,
     media: media!,
     audioLayout: audioLayout!,
     audioCodec: audioCodec!,

@@ -24,6 +24,9 @@ export type AudioCodecSetting = (typeof AUDIO_CODECS)[number];
 /** Picture codecs the service can ask Zoom for, for camera video and screen share. */
 export const VIDEO_CODECS = ['jpg', 'png', 'h264'] as const;
 export type VideoCodecSetting = (typeof VIDEO_CODECS)[number];
+/** Recordings post-processed (decoded, copied, muxed) at once by default: FFmpeg runs beside the media. */
+export const DEFAULT_ENCODE_JOBS = 1;
+export const MAX_ENCODE_JOBS = 64;
 /** Ended stream records and recordings are kept this many days by default. */
 export const DEFAULT_RETENTION_DAYS = 30;
 /** Milliseconds in a day. */
@@ -138,6 +141,8 @@ export interface ServiceConfig {
   videoCodec: VideoCodecSetting;
   /** Encoded copies made after a stream ends (`RTMSKIT_ENCODE`); none when absent. */
   encode?: EncodeFormat[];
+  /** Recordings post-processed at once. */
+  encodeJobs: number;
   allowedHosts: string[];
   allowLoopback: boolean;
   /** Sockets of all streams that may handshake at once. */

@@ -65,6 +65,7 @@ export function startEncoder(
 ): Encoder {
   const encoder = new Encoder({
     formats: config.encode ?? [],
+    concurrency: config.encodeJobs,
     onEncoded: (dir, manifest) => {
       const { outputs = [], failures = [] } = manifest.encoding ?? {};
       if (failures.length > 0)

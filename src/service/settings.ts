@@ -12,6 +12,7 @@ import {
   AUDIO_CODECS,
   DEFAULT_ALLOWED_HOSTS,
   DEFAULT_DATA_DIR,
+  DEFAULT_ENCODE_JOBS,
   DEFAULT_HOST,
   DEFAULT_HTTP_LIMITS,
   DEFAULT_MEDIA,
@@ -20,6 +21,7 @@ import {
   DEFAULT_RETENTION_DAYS,
   DEFAULT_WEBHOOK_PATH,
   LOG_LEVELS,
+  MAX_ENCODE_JOBS,
   MIN_MAX_CONNECTIONS,
   REDIS_MEDIA_KINDS,
   VIDEO_CODECS,
@@ -148,6 +150,11 @@ export const SETTINGS = [
     names: ['RTMSKIT_ENCODE'],
     about: `copies made by FFmpeg once a stream ends, comma-separated, or none: ${ENCODE_FORMATS.join(', ')} (opus and mp3 of every WAV; mp4 of camera video and screen share with the mixed audio)`,
     default: 'none',
+  },
+  {
+    names: ['RTMSKIT_ENCODE_JOBS'],
+    about: `recordings post-processed by FFmpeg at once, 1 to ${MAX_ENCODE_JOBS}; each FFmpeg may use several cores, and the live streams share the machine`,
+    default: String(DEFAULT_ENCODE_JOBS),
   },
   {
     names: ['RTMSKIT_ALLOWED_HOSTS'],

@@ -191,6 +191,7 @@ describe('defaults', () => {
       audioLayout: 'auto',
       audioCodec: 'l16',
       videoCodec: 'jpg',
+      encodeJobs: 1,
       allowedHosts: ['*.zoom.us'],
       allowLoopback: false,
       maxConcurrentHandshakes: 100,

@@ -124,6 +124,7 @@ describe('createLogger', () => {
       audioLayout: 'auto',
       audioCodec: 'l16',
       videoCodec: 'jpg',
+      encodeJobs: 1,
       allowedHosts: ['*.zoom.us'],
       allowLoopback: false,
       maxConcurrentHandshakes: 100,

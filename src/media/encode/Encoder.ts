@@ -1,10 +1,10 @@
 /**
- * Post-processing of finished recordings, after the stream ended and off the media path, one recording
- * at a time per {@link Encoder}: audio Zoom sent as G.722 or Opus decoded to WAV, per-speaker WAVs mixed
- * into `audio.wav` (layout `both`), then the copies
- * `RTMSKIT_ENCODE` asks for (Opus and MP3 of every WAV, MP4 of video and screen share). The job is marked
- * in the manifest before it starts (`encoding.state` `pending`), so one a restart cut short is found and
- * redone; every output, and every failure with FFmpeg's last lines and the fix, is written there too.
+ * Post-processing of finished recordings, after the stream ended and off the media path, a bounded number
+ * of recordings at a time per {@link Encoder} (one by default): audio Zoom sent as G.722 or Opus decoded
+ * to WAV, per-speaker WAVs mixed into `audio.wav` (layout `both`), then the copies `RTMSKIT_ENCODE` asks
+ * for (Opus and MP3 of every WAV, MP4 of video and screen share). The job is marked in the manifest before
+ * it starts (`encoding.state` `pending`), so one a restart cut short is found and redone; every output,
+ * and every failure with FFmpeg's last lines and the fix, is written there too.
  */
 import { type ManifestFile, type RecordingManifest, readManifest, writeManifest } from '../manifest.js';
 import { makeAudioCopy } from './audioCopies.js';
@@ -20,6 +20,8 @@ export const ENCODE_TIMEOUT_MS = 10 * 60 * 1000;
 export interface EncoderOptions extends FfmpegTools {
   /** Copies to make; decoding G.722 and Opus is done whatever this holds. */
   formats: readonly EncodeFormat[];
+  /** Recordings processed at once (default 1): each runs FFmpeg, which may use several cores itself. */
+  concurrency?: number;
   /** Each recording post-processed, with its manifest as rewritten. */
   onEncoded?: (dir: string, manifest: Partial<RecordingManifest>) => void;
   onError?: (dir: string, error: unknown) => void;
@@ -46,58 +48,101 @@ function isWav(file: ManifestFile): boolean {
   return file.kind === 'audio' && file.path.endsWith('.wav');
 }
 
-/** Post-processes finished recordings one after the other. */
+/** Post-processes finished recordings, at most `concurrency` at a time. */
 export class Encoder {
   private readonly options: EncoderOptions;
-  private chain: Promise<void> = Promise.resolve();
+  private readonly concurrency: number;
+  /** Folders queued or being processed: one is never queued twice. */
   private readonly queued = new Set<string>();
+  private readonly waiting: { dir: string; done: () => void }[] = [];
+  private readonly running = new Set<Promise<void>>();
   private closed = false;
 
   constructor(options: EncoderOptions) {
     this.options = options;
+    this.concurrency = Math.max(1, Math.floor(options.concurrency ?? 1));
   }
 
   get formats(): readonly EncodeFormat[] {
     return this.options.formats;
   }
 
-  /** Queues `dir` (a finished recording); a folder already queued is not queued twice. */
+  /**
+   * Queues `dir` (a finished recording); a folder already queued is not queued twice. Resolves when its
+   * job is done, or left pending by {@link Encoder.close}.
+   */
   add(dir: string): Promise<void> {
-    if (this.closed || this.queued.has(dir)) return this.chain;
+    if (this.closed || this.queued.has(dir)) return Promise.resolve();
     this.queued.add(dir);
-    this.chain = this.chain
-      .then(() => this.encode(dir))
-      .catch((err: unknown) => this.options.onError?.(dir, err))
-      .finally(() => this.queued.delete(dir));
-    return this.chain;
+    return new Promise((done) => {
+      this.waiting.push({ dir, done });
+      this.startJobs();
+    });
   }
 
-  /** Takes no more; the job under way finishes, those queued are left pending for the next start. */
+  /**
+   * Takes no more; the jobs under way finish, those queued are marked pending in their manifests for the
+   * next start.
+   */
   async close(): Promise<void> {
     this.closed = true;
-    await this.chain;
+    const left = this.waiting.splice(0);
+    await Promise.all([
+      ...this.running,
+      ...left.map(async ({ dir, done }) => {
+        await this.markPending(dir).catch((err: unknown) => this.options.onError?.(dir, err));
+        this.queued.delete(dir);
+        done();
+      }),
+    ]);
+  }
+
+  private startJobs(): void {
+    while (!this.closed && this.running.size < this.concurrency) {
+      const next = this.waiting.shift();
+      if (next === undefined) return;
+      const job: Promise<void> = this.encode(next.dir)
+        .catch((err: unknown) => this.options.onError?.(next.dir, err))
+        .finally(() => {
+          this.running.delete(job);
+          this.queued.delete(next.dir);
+          next.done();
+          this.startJobs();
+        });
+      this.running.add(job);
+    }
   }
 
   private async encode(dir: string): Promise<void> {
+    const marked = await this.markPending(dir);
+    // Stopping: the job waits in the manifest for the next start rather than holding the stop up.
+    if (marked === undefined || this.closed) return;
+    const { manifest, formats } = marked;
+    manifest.encoding = await this.process(dir, manifest, formats);
+    await writeManifest(dir, manifest);
+    this.options.onEncoded?.(dir, manifest);
+  }
+
+  /**
+   * Marks the recording's post-processing pending in its manifest (a restart that finds it so does it
+   * again), with what an earlier, interrupted pass added taken out to be made again; undefined when
+   * there is nothing to do.
+   */
+  private async markPending(
+    dir: string,
+  ): Promise<{ manifest: Partial<RecordingManifest>; formats: EncodeFormat[] } | undefined> {
     const read = await readManifest(dir);
-    if (read.status !== 'ok') return;
+    if (read.status !== 'ok') return undefined;
     const manifest = read.manifest;
     const formats = [...this.options.formats];
-    if (!hasEncodingWork(manifest, formats) && !needsEncoding(manifest)) return;
-    // Files an earlier, interrupted pass added are made again from their sources.
+    if (!hasEncodingWork(manifest, formats) && !needsEncoding(manifest)) return undefined;
     const made = new Set(manifest.encoding?.outputs.map((o) => o.path));
     manifest.files = (manifest.files ?? []).filter(
       (f) => !(made.has(f.path) && (f.decodedFrom !== undefined || f.mixedFrom !== undefined)),
     );
-    // Marked first: a restart that finds it pending does it again.
     manifest.encoding = { formats, state: 'pending', outputs: [], failures: [] };
     await writeManifest(dir, manifest);
-    // Stopping: the job waits in the manifest for the next start rather than holding the stop up.
-    if (this.closed) return;
-    const state = await this.process(dir, manifest, formats);
-    manifest.encoding = state;
-    await writeManifest(dir, manifest);
-    this.options.onEncoded?.(dir, manifest);
+    return { manifest, formats };
   }
 
   private async process(
