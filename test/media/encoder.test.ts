@@ -107,6 +107,36 @@ describe('Encoder', () => {
     }, 20_000);
   }
 
+  it('records a failed run with FFmpeg’s last stderr lines and the fix, and goes on', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'rtmskit-encoder-'));
+    temps.push(root);
+    const binDir = join(root, 'bin');
+    await mkdir(binDir);
+    // An FFmpeg that complains at length and fails.
+    await writeFile(
+      join(binDir, 'ffmpeg'),
+      '#!/bin/sh\nfor i in 1 2 3 4 5 6 7 8 9 10 11 12; do echo "line $i" >&2; done\necho "Unknown encoder libmp3lame" >&2\nexit 1\n',
+    );
+    await chmod(join(binDir, 'ffmpeg'), 0o755);
+    const dir = await recording(root, 'a');
+    const encoder = new Encoder({ formats: ['mp3', 'opus'], binDir });
+    await encoder.add(dir);
+    const read = await readManifest(dir);
+    const encoding = read.status === 'ok' ? read.manifest.encoding : undefined;
+    expect(encoding?.state).toBe('done');
+    expect(encoding?.outputs).toEqual([]);
+    expect(encoding?.failures.map((f) => f.path)).toEqual(['audio.mp3', 'audio.opus']);
+    const [mp3] = encoding?.failures ?? [];
+    expect(mp3?.error).toBe('FFmpeg failed: ffmpeg exited with code 1');
+    expect(mp3?.fix).toMatch(/rtmskit doctor/);
+    // The last 8 lines, the cause among them.
+    expect(mp3?.stderr).toEqual([
+      ...[6, 7, 8, 9, 10, 11, 12].map((i) => `line ${i}`),
+      'Unknown encoder libmp3lame',
+    ]);
+    await encoder.close();
+  });
+
   it('marks what is still queued at close pending, for the next start', async () => {
     const root = await mkdtemp(join(tmpdir(), 'rtmskit-encoder-'));
     temps.push(root);

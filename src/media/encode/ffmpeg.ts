@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 
 /** Lines of FFmpeg's stderr kept when it fails. */
 const STDERR_LINES = 8;
@@ -71,15 +71,16 @@ export async function runTool(tool: string, args: readonly string[], options: Ru
   clearTimeout(timer);
   await feeding;
   const lines = stderr.trim().split('\n').filter(Boolean).slice(-STDERR_LINES);
-  if (error?.code === 'ENOENT') throw new FfmpegError(`${tool} is not installed`, 'missing', []);
-  if (error !== undefined) throw new FfmpegError(`${tool} could not start: ${error.message}`, 'failed', []);
+  const name = basename(tool);
+  if (error?.code === 'ENOENT') throw new FfmpegError(`${name} is not installed`, 'missing', []);
+  if (error !== undefined) throw new FfmpegError(`${name} could not start: ${error.message}`, 'failed', []);
   if (timedOut)
     throw new FfmpegError(
-      `${tool} took longer than ${Math.round(options.timeoutMs / 1000)} s`,
+      `${name} took longer than ${Math.round(options.timeoutMs / 1000)} s`,
       'timeout',
       lines,
     );
-  if (code !== 0) throw new FfmpegError(`${tool} exited with code ${code}`, 'failed', lines);
+  if (code !== 0) throw new FfmpegError(`${name} exited with code ${code}`, 'failed', lines);
   return stdout;
 }
 
