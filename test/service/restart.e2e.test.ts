@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type RecordingManifest, readManifest } from '../../src/media/manifest.js';
 import { Simulator, type StreamReport, type WebhookNotice } from '../../src/simulator/index.js';
+import { ffmpegPresent, probe } from '../helpers/ffmpeg.js';
 import {
   type CliChild,
   childEnv,
@@ -41,6 +42,8 @@ const HEADER_REWRITE_MS = 1_000;
 /** 16 kHz mono L16 arrives TIME_SCALE times faster than real time. */
 const AUDIO_BYTES_PER_REAL_MS = (16_000 * 2 * TIME_SCALE) / 1000;
 const STOP_REASON_MEETING_ENDED = 6;
+/** With FFmpeg, the copies of both runs are checked too. */
+const FFMPEG = ffmpegPresent('MP3 copies of a recording resumed after SIGKILL');
 
 function token(): string {
   return randomBytes(12).toString('base64url');
@@ -68,6 +71,8 @@ describe('rtmskit serve across SIGKILL and restarts', () => {
       ZOOM_SECRET_TOKEN: app.secretToken,
       RTMSKIT_ALLOW_LOOPBACK: '1',
       RTMSKIT_LOG_LEVEL: 'info',
+      // Copies are made once the stream ends, for the run the kill cut short too.
+      ...(FFMPEG ? { RTMSKIT_ENCODE: 'mp3' } : {}),
     });
 
     /** `rtmskit serve` on the port, in the temp folder (no .env there), answering /healthz. */
@@ -201,6 +206,27 @@ describe('rtmskit serve across SIGKILL and restarts', () => {
     expect(vtt.match(/ --> /g)?.length).toBe(transcriptLines.length);
     // Run 2's own counters cover its lines only (run 1's manifest is as the killed process last wrote it).
     expect(transcriptLines.length).toBeGreaterThanOrEqual(manifest.counters?.frames.transcript ?? 0);
+    // The stream's end makes the copies of both runs: run 1 never got to.
+    if (FFMPEG) {
+      const encoded = await waitFor(
+        async () => {
+          const read = await readManifest(dir);
+          return read.status === 'ok' && read.manifest.encoding?.state === 'done' ? read.manifest : undefined;
+        },
+        'the copies of both runs',
+        30_000,
+      );
+      const firstRun = encoded.previousRuns?.[0];
+      for (const [run, wav, mp3] of [
+        [firstRun, 'audio.wav', 'audio.mp3'],
+        [encoded, 'audio.run2.wav', 'audio.run2.mp3'],
+      ] as const) {
+        expect(run?.encoding?.failures).toEqual([]);
+        expect(run?.encoding?.outputs.map((o) => o.path)).toEqual([mp3]);
+        const wavMs = run?.files?.find((f) => f.path === wav)?.durationMs ?? 0;
+        expect(Math.abs(probe(join(dir, mp3)).decodedMs - wavMs), mp3).toBeLessThanOrEqual(50);
+      }
+    }
 
     // ------------------------------------------------------------------------------------------------
     // (b) The late retry of the original rtms_started reaches run 2 after the stop: ignored.

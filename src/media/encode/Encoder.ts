@@ -27,16 +27,38 @@ export interface EncoderOptions extends FfmpegTools {
   onError?: (dir: string, error: unknown) => void;
 }
 
-/** True when `manifest` (a finished recording) has something for an encoder with `formats` to make. */
+/** True when one run's files have something for an encoder with `formats` to make. */
+function runHasWork(run: Partial<RecordingManifest>, formats: readonly EncodeFormat[]): boolean {
+  if (run.endedAt === undefined) return false;
+  if (rawAudioToDecode(run.files ?? []).length > 0 || speakersToMix(run).length > 0) return true;
+  const files = run.files ?? [];
+  if ((formats.includes('opus') || formats.includes('mp3')) && files.some(isWav)) return true;
+  return formats.includes('mp4');
+}
+
+/**
+ * Earlier runs in the folder (a stream resumed after a restart or a hand-over) that were never
+ * post-processed: the run that ends the stream makes their files too.
+ */
+function earlierRunsToDo(
+  manifest: Partial<RecordingManifest>,
+  formats: readonly EncodeFormat[],
+): Partial<RecordingManifest>[] {
+  return (manifest.previousRuns ?? []).filter(
+    (run) => run.encoding?.state !== 'done' && runHasWork(run, formats),
+  );
+}
+
+/**
+ * True when `manifest` (a finished recording) has something for an encoder with `formats` to make, in
+ * its own run or an earlier one.
+ */
 export function hasEncodingWork(
   manifest: Partial<RecordingManifest>,
   formats: readonly EncodeFormat[],
 ): boolean {
   if (manifest.endedAt === undefined) return false;
-  if (rawAudioToDecode(manifest.files ?? []).length > 0 || speakersToMix(manifest).length > 0) return true;
-  const files = manifest.files ?? [];
-  if ((formats.includes('opus') || formats.includes('mp3')) && files.some(isWav)) return true;
-  return formats.includes('mp4');
+  return runHasWork(manifest, formats) || earlierRunsToDo(manifest, formats).length > 0;
 }
 
 /** A recording whose post-processing a stop or a crash cut short: the next start queues it again. */
@@ -117,7 +139,8 @@ export class Encoder {
     const marked = await this.markPending(dir);
     // Stopping: the job waits in the manifest for the next start rather than holding the stop up.
     if (marked === undefined || this.closed) return;
-    const { manifest, formats } = marked;
+    const { manifest, formats, earlier } = marked;
+    for (const run of earlier) run.encoding = await this.process(dir, run, formats);
     manifest.encoding = await this.process(dir, manifest, formats);
     await writeManifest(dir, manifest);
     this.options.onEncoded?.(dir, manifest);
@@ -128,21 +151,29 @@ export class Encoder {
    * again), with what an earlier, interrupted pass added taken out to be made again; undefined when
    * there is nothing to do.
    */
-  private async markPending(
-    dir: string,
-  ): Promise<{ manifest: Partial<RecordingManifest>; formats: EncodeFormat[] } | undefined> {
+  private async markPending(dir: string): Promise<
+    | {
+        manifest: Partial<RecordingManifest>;
+        formats: EncodeFormat[];
+        earlier: Partial<RecordingManifest>[];
+      }
+    | undefined
+  > {
     const read = await readManifest(dir);
     if (read.status !== 'ok') return undefined;
     const manifest = read.manifest;
     const formats = [...this.options.formats];
     if (!hasEncodingWork(manifest, formats) && !needsEncoding(manifest)) return undefined;
-    const made = new Set(manifest.encoding?.outputs.map((o) => o.path));
-    manifest.files = (manifest.files ?? []).filter(
-      (f) => !(made.has(f.path) && (f.decodedFrom !== undefined || f.mixedFrom !== undefined)),
-    );
-    manifest.encoding = { formats, state: 'pending', outputs: [], failures: [] };
+    const earlier = earlierRunsToDo(manifest, formats);
+    for (const run of [...earlier, manifest]) {
+      const made = new Set(run.encoding?.outputs.map((o) => o.path));
+      run.files = (run.files ?? []).filter(
+        (f) => !(made.has(f.path) && (f.decodedFrom !== undefined || f.mixedFrom !== undefined)),
+      );
+      run.encoding = { formats, state: 'pending', outputs: [], failures: [] };
+    }
     await writeManifest(dir, manifest);
-    return { manifest, formats };
+    return { manifest, formats, earlier };
   }
 
   private async process(
