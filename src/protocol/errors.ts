@@ -47,6 +47,11 @@ export const RTMS_ERROR_CODES = {
    * itself; the call was not retried.
    */
   STORE_UNREACHABLE: 'STORE_UNREACHABLE',
+  /**
+   * An external program rtmskit runs (FFmpeg, ffprobe) is not installed, failed, or ran out of time;
+   * `reason` says which (`missing`, `failed`, `timeout`), `cause` holds its last lines on stderr.
+   */
+  TOOL_FAILED: 'TOOL_FAILED',
 } as const;
 
 export type RtmsErrorCode = (typeof RTMS_ERROR_CODES)[keyof typeof RTMS_ERROR_CODES];

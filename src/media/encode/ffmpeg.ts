@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { basename, join } from 'node:path';
+import { isRtmsError, RTMS_ERROR_CODES, RtmsError } from '../../protocol/errors.js';
 
 /** Lines of FFmpeg's stderr kept when it fails. */
 const STDERR_LINES = 8;
@@ -21,16 +22,18 @@ export function toolPath(tools: FfmpegTools, name: 'ffmpeg' | 'ffprobe'): string
   return tools.binDir === undefined ? name : join(tools.binDir, name);
 }
 
-/** A run that failed: spawned or not, timed out or not, and what it said. */
-export class FfmpegError extends Error {
-  constructor(
-    message: string,
-    readonly kind: 'missing' | 'timeout' | 'failed',
-    readonly stderr: string[],
-  ) {
-    super(message);
-    this.name = 'FfmpegError';
-  }
+/** How a run failed, as the `reason` of its `TOOL_FAILED` error. */
+export type ToolFailureKind = 'missing' | 'timeout' | 'failed';
+
+/** A failed run: `TOOL_FAILED`, with the kind as `reason` and FFmpeg's last stderr lines as `cause`. */
+function toolFailed(message: string, kind: ToolFailureKind, stderr: string[]): RtmsError {
+  return new RtmsError(RTMS_ERROR_CODES.TOOL_FAILED, message, { reason: kind, cause: { stderr } });
+}
+
+/** The last stderr lines a `TOOL_FAILED` error carries. */
+function stderrOf(err: RtmsError): string[] {
+  const cause = err.cause as { stderr?: unknown } | undefined;
+  return Array.isArray(cause?.stderr) ? (cause.stderr as string[]) : [];
 }
 
 export interface RunOptions {
@@ -42,7 +45,8 @@ export interface RunOptions {
 /**
  * Runs `tool` with `args` and resolves with its stdout once it exits 0.
  *
- * @throws FfmpegError `missing` (not installed), `timeout` (killed after `timeoutMs`) or `failed`.
+ * @throws RtmsError `TOOL_FAILED` with `reason` `missing` (not installed), `timeout` (killed after
+ * `timeoutMs`) or `failed`.
  */
 export async function runTool(tool: string, args: readonly string[], options: RunOptions): Promise<string> {
   const child = spawn(tool, args, { stdio: ['pipe', 'pipe', 'pipe'] });
@@ -72,15 +76,11 @@ export async function runTool(tool: string, args: readonly string[], options: Ru
   await feeding;
   const lines = stderr.trim().split('\n').filter(Boolean).slice(-STDERR_LINES);
   const name = basename(tool);
-  if (error?.code === 'ENOENT') throw new FfmpegError(`${name} is not installed`, 'missing', []);
-  if (error !== undefined) throw new FfmpegError(`${name} could not start: ${error.message}`, 'failed', []);
+  if (error?.code === 'ENOENT') throw toolFailed(`${name} is not installed`, 'missing', []);
+  if (error !== undefined) throw toolFailed(`${name} could not start: ${error.message}`, 'failed', []);
   if (timedOut)
-    throw new FfmpegError(
-      `${name} took longer than ${Math.round(options.timeoutMs / 1000)} s`,
-      'timeout',
-      lines,
-    );
-  if (code !== 0) throw new FfmpegError(`${name} exited with code ${code}`, 'failed', lines);
+    throw toolFailed(`${name} took longer than ${Math.round(options.timeoutMs / 1000)} s`, 'timeout', lines);
+  if (code !== 0) throw toolFailed(`${name} exited with code ${code}`, 'failed', lines);
   return stdout;
 }
 
@@ -145,18 +145,15 @@ export async function containerDurationMs(
 
 /** An output's failure for the manifest: what happened, the fix, and FFmpeg's last words. */
 export function failureOf(err: unknown, fix: string): { error: string; fix: string; stderr?: string[] } {
-  if (err instanceof FfmpegError) {
-    if (err.kind === 'missing') {
+  if (isRtmsError(err, RTMS_ERROR_CODES.TOOL_FAILED)) {
+    if (err.reason === 'missing') {
       return {
         error: 'FFmpeg is not installed (no ffmpeg on the PATH)',
         fix: 'install it (apt-get install ffmpeg); the WAV and video files are complete without it',
       };
     }
-    return {
-      error: `FFmpeg failed: ${err.message}`,
-      fix,
-      ...(err.stderr.length > 0 ? { stderr: err.stderr } : {}),
-    };
+    const stderr = stderrOf(err);
+    return { error: `FFmpeg failed: ${err.message}`, fix, ...(stderr.length > 0 ? { stderr } : {}) };
   }
   return { error: `FFmpeg failed: ${err instanceof Error ? err.message : String(err)}`, fix };
 }
