@@ -9,10 +9,14 @@
 import { type ManifestFile, type RecordingManifest, readManifest, writeManifest } from '../manifest.js';
 import { makeAudioCopy } from './audioCopies.js';
 import { decodeRawAudio, rawAudioToDecode } from './decodeAudio.js';
-import type { FfmpegTools } from './ffmpeg.js';
+import { type FfmpegTools, failureOf } from './ffmpeg.js';
 import { mixSpeakers, speakersToMix } from './mixAudio.js';
 import { makeMp4, planMp4s } from './mp4.js';
 import type { EncodedOutput, EncodeFailure, EncodeFormat, EncodingState } from './types.js';
+
+/** The fix of a step that failed for another cause than FFmpeg's own (its message says which). */
+const STEP_FIX =
+  'check the recording folder and `rtmskit doctor`; the next start does not redo a finished job';
 
 /** A job may take this long, plus as long as the recording lasted, before FFmpeg is stopped. */
 export const ENCODE_TIMEOUT_MS = 10 * 60 * 1000;
@@ -193,19 +197,39 @@ export class Encoder {
       if ('error' in result) failures.push(result);
       else outputs.push(result);
     };
-    const decoded = await decodeRawAudio(manifest, ctx);
-    decoded.results.forEach(record);
-    manifest.files = [...(manifest.files ?? []), ...decoded.files];
+    /** Runs one step; what it throws (a file gone, a probe that failed) is that output's failure. */
+    const step = async (
+      what: Pick<EncodeFailure, 'path' | 'format' | 'source'>,
+      run: () => Promise<void>,
+    ) => {
+      try {
+        await run();
+      } catch (err) {
+        failures.push({ ...what, ...failureOf(err, STEP_FIX) });
+      }
+    };
+    const files = manifest.files ?? [];
+    manifest.files = files;
+    await step({ path: 'audio (decoded)', format: 'wav', source: 'raw audio' }, async () => {
+      const decoded = await decodeRawAudio(manifest, ctx);
+      decoded.results.forEach(record);
+      files.push(...decoded.files);
+    });
     const speakers = speakersToMix(manifest);
     if (speakers.length > 0) {
-      const mixed = await mixSpeakers(speakers, ctx);
-      record(mixed.output);
-      if (mixed.file !== undefined) manifest.files.push(mixed.file);
+      await step({ path: 'audio.wav', format: 'wav', source: speakers[0]?.path ?? '' }, async () => {
+        const mixed = await mixSpeakers(speakers, ctx);
+        record(mixed.output);
+        if (mixed.file !== undefined) files.push(mixed.file);
+      });
     }
-    const wavs = manifest.files.filter(isWav);
-    for (const wav of wavs) {
+    for (const wav of files.filter(isWav)) {
       for (const format of formats) {
-        if (format === 'opus' || format === 'mp3') record(await makeAudioCopy(wav.path, format, ctx));
+        if (format !== 'opus' && format !== 'mp3') continue;
+        const path = wav.path.replace(/\.wav$/, `.${format}`);
+        await step({ path, format, source: wav.path }, async () =>
+          record(await makeAudioCopy(wav.path, format, ctx)),
+        );
       }
     }
     const skipped: { path: string; reason: string }[] = [];
@@ -213,7 +237,11 @@ export class Encoder {
       const plan = planMp4s(manifest);
       skipped.push(...plan.skipped);
       const originMs = manifest.timelineOriginMs ?? null;
-      for (const job of plan.jobs) record(await makeMp4(job, { ...ctx, originMs }));
+      for (const job of plan.jobs) {
+        await step({ path: job.path, format: 'mp4', source: job.source.path }, async () =>
+          record(await makeMp4(job, { ...ctx, originMs })),
+        );
+      }
     }
     return { formats, state: 'done', outputs, failures, ...(skipped.length > 0 ? { skipped } : {}) };
   }

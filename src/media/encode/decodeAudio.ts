@@ -4,7 +4,7 @@
  * the file starts at the timeline origin and ends with the other audio, like every WAV of a recording.
  * The packets stay as received beside it.
  */
-import { open, rename, rm, stat } from 'node:fs/promises';
+import { type FileHandle, open, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ManifestFile, RecordingManifest } from '../manifest.js';
 import { WAV_HEADER_BYTES, WavWriter } from '../WavWriter.js';
@@ -148,7 +148,7 @@ async function loadTrack(raw: ManifestFile, dir: string): Promise<Track> {
   return { raw, codec, channels, frames, endMs, wav };
 }
 
-async function readAt(handle: import('node:fs/promises').FileHandle, frame: Indexed): Promise<Buffer> {
+async function readAt(handle: FileHandle, frame: Indexed): Promise<Buffer> {
   const data = Buffer.allocUnsafe(frame.bytes);
   const { bytesRead } = await handle.read(data, 0, frame.bytes, frame.offset);
   return data.subarray(0, bytesRead);
@@ -172,15 +172,17 @@ async function decodeTrack(
   const rate = codec.rate(channels);
   const pcmPath = join(ctx.dir, `${wav}.pcm.part`);
   const wavPart = join(ctx.dir, `${wav}.part`);
-  const handle = await open(join(ctx.dir, raw.path), 'r');
+  let handle: FileHandle | undefined;
   try {
-    const input = codec.input(join(ctx.dir, raw.path), frames, (f) => readAt(handle, f), channels);
+    handle = await open(join(ctx.dir, raw.path), 'r');
+    const rawFile = handle;
+    const input = codec.input(join(ctx.dir, raw.path), frames, (f) => readAt(rawFile, f), channels);
     await runTool(
       toolPath(ctx, 'ffmpeg'),
       [...QUIET, ...input.args, '-f', 's16le', '-ar', String(rate), '-ac', String(channels), pcmPath],
       { timeoutMs: ctx.timeoutMs, ...(input.stdin === undefined ? {} : { stdin: input.stdin }) },
     );
-    const placed = await placePackets(track, handle, pcmPath, wavPart, rate, ctx);
+    const placed = await placePackets(track, rawFile, pcmPath, wavPart, rate, ctx);
     await rename(wavPart, join(ctx.dir, wav));
     const bytes = (await stat(join(ctx.dir, wav))).size;
     const durationMs = Math.round(((bytes - WAV_HEADER_BYTES) * 1000) / (rate * channels * BYTES_PER_SAMPLE));
@@ -208,7 +210,7 @@ async function decodeTrack(
     await rm(wavPart, { force: true });
     return { output: { ...base, ...failureOf(err, FIX) } };
   } finally {
-    await handle.close();
+    await handle?.close();
     await rm(pcmPath, { force: true });
   }
 }
@@ -219,7 +221,7 @@ async function decodeTrack(
  */
 async function placePackets(
   track: Track,
-  raw: import('node:fs/promises').FileHandle,
+  raw: FileHandle,
   pcmPath: string,
   wavPath: string,
   rate: number,

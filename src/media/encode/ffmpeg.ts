@@ -129,18 +129,27 @@ export async function decodedDurationMs(
   return last === undefined ? Number.NaN : Math.round(Number(last) / 1000);
 }
 
-/** A container's duration as ffprobe reads it (ms). */
+/**
+ * A container's duration as ffprobe reads it (ms); without a working ffprobe, how long FFmpeg decodes
+ * it to (slower for video, same answer).
+ */
 export async function containerDurationMs(
   tools: FfmpegTools,
   file: string,
   timeoutMs: number,
 ): Promise<number> {
-  const stdout = await runTool(
-    toolPath(tools, 'ffprobe'),
-    ['-v', 'error', '-show_entries', 'format=duration', '-of', 'csv=p=0', file],
-    { timeoutMs },
-  );
-  return Math.round(Number(stdout.trim()) * 1000);
+  try {
+    const stdout = await runTool(
+      toolPath(tools, 'ffprobe'),
+      ['-v', 'error', '-show_entries', 'format=duration', '-of', 'csv=p=0', file],
+      { timeoutMs },
+    );
+    const ms = Math.round(Number(stdout.trim()) * 1000);
+    if (Number.isFinite(ms)) return ms;
+  } catch {
+    // Decoded below.
+  }
+  return decodedDurationMs(tools, file, timeoutMs);
 }
 
 /** An output's failure for the manifest: what happened, the fix, and FFmpeg's last words. */
