@@ -6,16 +6,11 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { StreamManager, type StreamRef } from '../manager/StreamManager.js';
-import { type Encoder, hasEncodingWork, needsEncoding } from '../media/encode/index.js';
+import { type Encoder, needsEncoding } from '../media/encode/index.js';
 import { probeWritable } from '../media/folders.js';
 import type { RecordingManifest } from '../media/manifest.js';
 import { RECORDINGS_DIR } from '../media/paths.js';
-import {
-  attachRecorder,
-  RECORDER_CLOSED_REASON,
-  type RecorderHandle,
-  repairRecordings,
-} from '../media/Recorder.js';
+import { attachRecorder, type RecorderHandle, repairRecordings } from '../media/Recorder.js';
 import { EventBus } from '../outputs/EventBus.js';
 import type { Notifier, NotifierTuning } from '../outputs/notify/Notifier.js';
 import { registerNotifyMetrics } from '../outputs/notify/notifyMetrics.js';
@@ -40,13 +35,10 @@ import { isStoreUnreachable, PendingWebhooks } from './pendingWebhooks.js';
 import { ReadinessCheck } from './readiness.js';
 import { ServiceRegistry } from './registry.js';
 import { buildServer, type ServiceServer } from './server.js';
-import { startEncoder, startNotifier } from './serviceOutputs.js';
+import { needsPostProcessing, startEncoder, startNotifier } from './serviceOutputs.js';
 
 /** How often live streams are marked alive in the registry, so a restart knows if they are still in Zoom's window. */
 export const REGISTRY_HEARTBEAT_MS = 5_000;
-
-/** How a run ends when this process's own shutdown closes its stream: Zoom's stream goes on. */
-const CUT_BY_SHUTDOWN: ReadonlySet<string> = new Set(['closed', RECORDER_CLOSED_REASON]);
 
 export interface ServiceOptions {
   logger?: Logger;
@@ -245,18 +237,7 @@ export class RtmsService implements AsyncDisposable {
           },
           'recording finished',
         );
-        // With audio to decode or copies to make, the recording is complete once they are. Nothing is
-        // made from a revoked stream's files (they are about to be deleted), nor from a run that goes on
-        // later (handed to another instance, or cut by this shutdown): the run that ends makes it all.
-        const goesOn =
-          manifest.endReason === 'released' ||
-          (service?.stopping === true && CUT_BY_SHUTDOWN.has(manifest.endReason ?? ''));
-        if (
-          manifest.stopReason !== StopReason.STREAM_REVOKED &&
-          !goesOn &&
-          hasEncodingWork(manifest, encoder.formats)
-        )
-          void encoder.add(dir);
+        if (needsPostProcessing(manifest, encoder, service?.stopping === true)) void encoder.add(dir);
         else bus.publish(ref, 'recordingFinished', recordingFinishedData(manifest, dir, config.dataDir));
         options.onRecordingFinalized?.(manifest, ref);
       },

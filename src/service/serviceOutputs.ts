@@ -4,11 +4,13 @@
  */
 import type { Logger } from 'pino';
 import type { StreamRef } from '../manager/StreamManager.js';
-import { Encoder, ffmpegVersion } from '../media/encode/index.js';
+import { Encoder, ffmpegVersion, hasEncodingWork } from '../media/encode/index.js';
+import type { RecordingManifest } from '../media/manifest.js';
 import { RECORDER_CLOSED_REASON } from '../media/Recorder.js';
 import type { EventBus } from '../outputs/EventBus.js';
 import { Notifier, type NotifierTuning } from '../outputs/notify/Notifier.js';
 import { recordingFinishedData } from '../outputs/recordingEvent.js';
+import { StopReason } from '../protocol/enums.js';
 import type { Store } from '../store/Store.js';
 import type { ServiceConfig } from './config.js';
 
@@ -89,6 +91,26 @@ export function startEncoder(
   if (encoder.formats.length > 0 || config.audioCodec === 'g722' || config.audioCodec === 'opus')
     void warnWithoutFfmpeg(config, logger);
   return encoder;
+}
+
+/** How a run ends when this process's own shutdown closes its stream: Zoom's stream goes on. */
+const CUT_BY_SHUTDOWN: ReadonlySet<string> = new Set(['closed', RECORDER_CLOSED_REASON]);
+
+/**
+ * Whether a finished run waits for the encoder before it is complete: it has audio to decode or copies
+ * to make. Nothing is made from a revoked stream's files (they are about to be deleted), nor from a run
+ * that goes on later (handed to another instance, or cut by this shutdown): the run that ends the
+ * stream makes it all, its earlier runs' files included.
+ */
+export function needsPostProcessing(
+  manifest: Partial<RecordingManifest>,
+  encoder: Encoder,
+  stopping: boolean,
+): boolean {
+  if (manifest.stopReason === StopReason.STREAM_REVOKED) return false;
+  const goesOn =
+    manifest.endReason === 'released' || (stopping && CUT_BY_SHUTDOWN.has(manifest.endReason ?? ''));
+  return !goesOn && hasEncodingWork(manifest, encoder.formats);
 }
 
 /** Says once, at start, that FFmpeg is missing when the configuration needs it. */

@@ -123,6 +123,11 @@ describe('rtmskit demo', () => {
       '<tmp>/r.json',
       '--fault',
       'drop-media@2s',
+      // Audio and text only, no copies: these are about recovery.
+      '--media',
+      'audio,transcript,chat',
+      '--encode',
+      'none',
     ]);
     expect(code, `stdout:\n${out}\nstderr:\n${err}`).toBe(0);
     expect(out).toContain('every stream ended normally');
@@ -150,6 +155,11 @@ describe('rtmskit demo', () => {
       '<tmp>/data',
       '--fault',
       'failover@2s',
+      // Audio and text only, no copies: these are about recovery.
+      '--media',
+      'audio,transcript,chat',
+      '--encode',
+      'none',
     ]);
     expect(code, `stdout:\n${out}\nstderr:\n${err}`).toBe(0);
     expect(out.match(/reconnecting everything/g), out).toHaveLength(1);

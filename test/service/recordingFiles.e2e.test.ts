@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ManifestFile, RecordingManifest } from '../../src/media/manifest.js';
 import { readManifest } from '../../src/media/manifest.js';
+import { DataOption } from '../../src/protocol/enums.js';
 import type { Scenario, SimStreamInfo } from '../../src/simulator/index.js';
 import { Cleanups } from '../cleanups.js';
 import { ffmpegPresent, probe, probeStreams, videoPackets, videoPacketTimesMs } from '../helpers/ffmpeg.js';
@@ -135,6 +136,15 @@ describe('recordings people open', () => {
     const encoding = manifest.encoding;
     expect(encoding?.state).toBe('done');
     expect(encoding?.failures).toEqual([]);
+    // Zoom was asked for a stream per speaker, and the files start at the stream's start.
+    expect(manifest.mediaParams?.audio?.data_opt).toBe(DataOption.AUDIO_MULTI_STREAMS);
+    const firstPacket = (await readFile(join(dir, 'events.jsonl'), 'utf8'))
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as { kind: string; data: { timestamp?: number } })
+      .find((e) => e.kind === 'firstPacket')?.data.timestamp;
+    expect(typeof firstPacket).toBe('number');
+    expect(manifest.timelineOriginMs).toBe(firstPacket);
 
     // Every speaker who spoke has a WAV, all as long as the meeting and each with only its own tone.
     const speakers = [...turns.keys()];

@@ -167,8 +167,14 @@ export function failureOf(err: unknown, fix: string): { error: string; fix: stri
   return { error: `FFmpeg failed: ${err instanceof Error ? err.message : String(err)}`, fix };
 }
 
+/** Time `ffmpeg -version` may take before FFmpeg is taken to be unusable. */
+const VERSION_TIMEOUT_MS = 10_000;
+
 /** FFmpeg's first line of `-version`, or undefined when it is not installed or does not run. */
-export async function ffmpegVersion(tools: FfmpegTools, timeoutMs = 10_000): Promise<string | undefined> {
+export async function ffmpegVersion(
+  tools: FfmpegTools,
+  timeoutMs = VERSION_TIMEOUT_MS,
+): Promise<string | undefined> {
   try {
     const stdout = await runTool(toolPath(tools, 'ffmpeg'), ['-version'], { timeoutMs });
     return stdout.split('\n')[0]?.trim();
