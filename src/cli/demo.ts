@@ -40,7 +40,7 @@ interface DemoFlags {
   keep?: boolean;
   port: string;
   media: string;
-  audioLayout: string;
+  audioLayout?: string;
   audioCodec: string;
   videoCodec: string;
   encode: string;
@@ -109,13 +109,19 @@ async function recordingFlags(flags: DemoFlags, streams: number) {
   const media = choicesOf('--media', flags.media, MEDIA_KINDS);
   if (media.length === 0)
     throw CliError.badValue('--media', flags.media, `one or more of ${MEDIA_KINDS.join(', ')}`);
-  const audioLayout = choiceOf('--audio-layout', flags.audioLayout, AUDIO_LAYOUTS);
+  const version = await ffmpegVersion({});
+  // Per speaker and mixed needs FFmpeg to mix; without it, Zoom's mixed stream gives audio.wav.
+  const audioLayout =
+    flags.audioLayout === undefined
+      ? version === undefined
+        ? 'auto'
+        : 'both'
+      : choiceOf('--audio-layout', flags.audioLayout, AUDIO_LAYOUTS);
   const audioCodec = choiceOf('--audio-codec', flags.audioCodec, AUDIO_CODECS);
   const videoCodec = choiceOf('--video-codec', flags.videoCodec, VIDEO_CODECS);
   let encode: EncodeFormat[];
   let encodeNote: string | undefined;
   if (flags.encode === 'auto') {
-    const version = await ffmpegVersion({});
     encode = version !== undefined && streams <= DEMO_AUTO_ENCODE_MAX_STREAMS ? [...ENCODE_FORMATS] : [];
     encodeNote =
       version === undefined
@@ -151,7 +157,10 @@ export function registerDemo(program: Command): void {
     .option('--port <n>', 'port of the service and its dashboard (0: any free port)', '0')
     .option('--keep', 'keep the service and its dashboard up after the meetings, until Ctrl-C')
     .option('--media <kinds>', `media kinds to record: ${MEDIA_KINDS.join(', ')}`, DEMO_MEDIA)
-    .option('--audio-layout <layout>', `audio files: ${AUDIO_LAYOUTS.join(', ')}`, 'both')
+    .option(
+      '--audio-layout <layout>',
+      `audio files: ${AUDIO_LAYOUTS.join(', ')} (default: both when FFmpeg is installed, else auto)`,
+    )
     .option('--audio-codec <codec>', `audio codec asked of Zoom: ${AUDIO_CODECS.join(', ')}`, 'l16')
     .option('--video-codec <codec>', `video codec asked of Zoom: ${VIDEO_CODECS.join(', ')}`, 'h264')
     .option(

@@ -88,8 +88,7 @@ export function startEncoder(
     onError: (dir, err) => logger.error({ err, dir }, 'recording encoding failed'),
   });
   for (const dir of unfinished) void encoder.add(dir);
-  if (encoder.formats.length > 0 || config.audioCodec === 'g722' || config.audioCodec === 'opus')
-    void warnWithoutFfmpeg(config, logger);
+  if (ffmpegNeeds(config).length > 0) void warnWithoutFfmpeg(config, logger);
   return encoder;
 }
 
@@ -113,22 +112,28 @@ export function needsPostProcessing(
   return !goesOn && hasEncodingWork(manifest, encoder.formats);
 }
 
-/** Says once, at start, that FFmpeg is missing when the configuration needs it. */
-async function warnWithoutFfmpeg(config: ServiceConfig, logger: Logger): Promise<void> {
-  if ((await ffmpegVersion({})) !== undefined) return;
-  const needs = [
+/** The settings that make the service run FFmpeg after each stream, as `NAME=value`. */
+function ffmpegNeeds(config: ServiceConfig): string[] {
+  return [
     ...(config.encode === undefined || config.encode.length === 0
       ? []
       : [`RTMSKIT_ENCODE=${config.encode.join(',')}`]),
     ...(config.audioCodec === 'g722' || config.audioCodec === 'opus'
       ? [`RTMSKIT_AUDIO_CODEC=${config.audioCodec}`]
       : []),
+    ...(config.audioLayout === 'both' ? ['RTMSKIT_AUDIO_LAYOUT=both'] : []),
   ];
+}
+
+/** Says once, at start, that FFmpeg is missing when the configuration needs it. */
+async function warnWithoutFfmpeg(config: ServiceConfig, logger: Logger): Promise<void> {
+  if ((await ffmpegVersion({})) !== undefined) return;
+  const needs = ffmpegNeeds(config);
   logger.error(
     {
       needs,
       fix: 'install it (apt-get install ffmpeg) and restart; `rtmskit doctor` checks its encoders',
     },
-    'FFmpeg is not installed: no copies will be made and G.722 or Opus audio stays as received; WAV and video files are written all the same, and each manifest says why',
+    'FFmpeg is not installed: no copies or mix will be made and G.722 or Opus audio stays as received; WAV and video files are written all the same, and each manifest says why',
   );
 }
