@@ -58,9 +58,11 @@ describe.skipIf(skipWithoutChromium())('dashboard', () => {
       .poll(() => page.locator('#detail .transcript li').count(), { timeout: 10_000 })
       .toBeGreaterThan(1);
 
-    // The level meter, sampled while the meeting runs: up with speech, down to rest between turns.
+    // The level meter, sampled while the meeting runs: up with speech, down to rest between turns. The
+    // turns are random, so it is sampled until both were seen, for up to about 9 s of the 20 s meeting.
     const levels: number[] = [];
-    for (let i = 0; i < 60; i++) {
+    for (let i = 0; i < 160; i++) {
+      if (levels.length >= 60 && Math.max(...levels) > 0.3 && Math.min(...levels) < 0.05) break;
       const highest = Number(
         await page.evaluate(
           "Math.max(0, ...[...document.querySelectorAll('.meters li')].map((li) => Number(li.dataset.level)))",
