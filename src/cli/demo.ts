@@ -18,6 +18,7 @@ import {
   type ServiceConfig,
   VIDEO_CODECS,
 } from '../service/config.js';
+import { readChoice, readChoiceList, type Sourced } from '../service/configValues.js';
 import { createLogger } from '../service/logger.js';
 import { RtmsService } from '../service/Service.js';
 import { parseDurationMs, parseFault, type ScheduledFault } from '../simulator/faults.js';
@@ -87,28 +88,32 @@ function parseFlags(flags: DemoFlags): {
   }
 }
 
-/** One value of `allowed`, or a usage error naming the flag. */
-function choiceOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
-  if ((allowed as readonly string[]).includes(value)) return value as T;
-  throw CliError.badValue(flag, value, `one of ${allowed.join(', ')}`);
+/** The value of a flag read by one of the service's readers, or the reader's own line as a usage error. */
+function flagValue<T>(
+  flag: string,
+  value: string,
+  read: (input: Sourced, problems: string[]) => T | undefined,
+): T {
+  const problems: string[] = [];
+  const out = read({ value, source: flag }, problems);
+  if (out === undefined) throw new CliError(problems.join('; '));
+  return out;
 }
 
-/** Comma-separated values of `allowed` (`none` for none), or a usage error naming the flag. */
+/** One value of `allowed`, as `serve` reads its settings. */
+function choiceOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
+  return flagValue(flag, value, (input, problems) => readChoice(input, problems, allowed));
+}
+
+/** Comma-separated values of `allowed`, or `none`, as `serve` reads its settings. */
 function choicesOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T[] {
   if (value.trim().toLowerCase() === 'none') return [];
-  const items = value
-    .split(',')
-    .map((v) => v.trim())
-    .filter(Boolean);
-  for (const item of items) choiceOf(flag, item, allowed);
-  return items as T[];
+  return flagValue(flag, value, (input, problems) => readChoiceList(input, problems, allowed));
 }
 
 /** What the demo records and makes, from its flags; `--encode auto` asks for FFmpeg on the PATH. */
 async function recordingFlags(flags: DemoFlags, streams: number) {
   const media = choicesOf('--media', flags.media, MEDIA_KINDS);
-  if (media.length === 0)
-    throw CliError.badValue('--media', flags.media, `one or more of ${MEDIA_KINDS.join(', ')}`);
   const version = await ffmpegVersion({});
   // Per speaker and mixed needs FFmpeg to mix; without it, Zoom's mixed stream gives audio.wav.
   const audioLayout =

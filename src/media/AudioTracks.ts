@@ -211,10 +211,10 @@ export class AudioTracks {
     );
     if (Number.isFinite(end) && origin !== undefined) this.timelineEnd = end;
     for (const track of this.tracks.values()) {
-      if (track.type === 'wav') track.writer.padTo(end);
-    }
-    for (const track of this.tracks.values()) {
-      if (track.type === 'wav') closing.push({ file: track.file, done: track.writer.finalize() });
+      if (track.type === 'wav') {
+        track.writer.padTo(end);
+        closing.push({ file: track.file, done: track.writer.finalize() });
+      }
       if (track.type === 'raw') closing.push({ file: track.file, done: track.raw.finalize() });
     }
     return closing;

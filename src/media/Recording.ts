@@ -109,7 +109,7 @@ function messageOf(error: unknown): string {
  *
  * Timeline: the origin is the stream's start (Zoom's first-packet timestamp, or the first audio when
  * that is earlier or Zoom sent none). Every WAV file starts at that instant and is padded with silence to
- * the stream's last audio or picture, so per-speaker files line up sample for sample and are all as long
+ * the stream's end (the end Zoom announced, or its last audio or picture), so per-speaker files line up sample for sample and are all as long
  * as the stream (a speaker who starts later begins with silence), and subtitle cues count from it too.
  * Audio stamped before the origin is cut.
  *

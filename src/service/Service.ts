@@ -64,7 +64,7 @@ export class RtmsService implements AsyncDisposable {
   readonly redisOutputs: RedisOutputs | undefined;
   /** Outbound webhooks, when `RTMSKIT_NOTIFY_URL` is set. */
   readonly notifier: Notifier | undefined;
-  /** Encoded copies of recordings, when `RTMSKIT_ENCODE` asks for some. */
+  /** Post-processing of finished recordings: decoded G.722 and Opus, the mix, `RTMSKIT_ENCODE`'s copies. */
   readonly encoder: Encoder;
   /** Every stream's events, for the live outputs. */
   readonly bus: EventBus;

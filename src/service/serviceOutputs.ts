@@ -14,6 +14,9 @@ import { StopReason } from '../protocol/enums.js';
 import type { Store } from '../store/Store.js';
 import type { ServiceConfig } from './config.js';
 
+/** How a run ends when this process's own shutdown closes its stream: Zoom's stream goes on. */
+const CUT_BY_SHUTDOWN: ReadonlySet<string> = new Set(['closed', RECORDER_CLOSED_REASON]);
+
 /**
  * The outbound webhooks of `config.notify`, listening and sending. What the service's own shutdown does
  * to a stream is no news for a receiver: the stream goes on at Zoom and a restart resumes it, so its
@@ -36,12 +39,11 @@ export function startNotifier(
     logger: logger.child({ component: 'notify' }),
     now,
   });
-  const cutShort = new Set(['closed', RECORDER_CLOSED_REASON]);
   notifier.listen(bus, new Set(config.notify.events), {
     skip: (event) =>
       stopping() &&
       ((event.type === 'streamEnded' && event.data.reason === 'closed') ||
-        (event.type === 'recordingFinished' && cutShort.has(String(event.data.endReason)))),
+        (event.type === 'recordingFinished' && CUT_BY_SHUTDOWN.has(String(event.data.endReason)))),
   });
   notifier.start();
   logger.info({ url: redactedUrl(config.notify.url), events: config.notify.events }, 'outbound webhooks on');
@@ -91,9 +93,6 @@ export function startEncoder(
   if (ffmpegNeeds(config).length > 0) void warnWithoutFfmpeg(config, logger);
   return encoder;
 }
-
-/** How a run ends when this process's own shutdown closes its stream: Zoom's stream goes on. */
-const CUT_BY_SHUTDOWN: ReadonlySet<string> = new Set(['closed', RECORDER_CLOSED_REASON]);
 
 /**
  * Whether a finished run waits for the encoder before it is complete: it has audio to decode or copies

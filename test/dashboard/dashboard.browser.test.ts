@@ -155,8 +155,6 @@ describe.skipIf(skipWithoutChromium())('dashboard', () => {
     expect(played.at).toBeGreaterThan(3.2);
     for (const name of ['meeting.mp4', 'audio.opus'])
       await page.locator('#detail a', { hasText: name }).first().waitFor();
-    if (process.env.RTMSKIT_SCREENSHOT_MP4)
-      await page.screenshot({ path: process.env.RTMSKIT_SCREENSHOT_MP4, fullPage: true });
     expect(browser.errors).toEqual([]);
   }, 90_000);
 

@@ -140,7 +140,7 @@ describe('Encoder', () => {
   it('marks what is still queued at close pending, for the next start', async () => {
     const root = await mkdtemp(join(tmpdir(), 'rtmskit-encoder-'));
     temps.push(root);
-    const { binDir } = await fakeFfmpeg(root, 500);
+    const { binDir, log } = await fakeFfmpeg(root, 500);
     const dirs = await Promise.all(['a', 'b', 'c'].map((n) => recording(root, n)));
     const encoder = new Encoder({ formats: ['mp3'], binDir });
     const jobs = dirs.map((dir) => encoder.add(dir));
@@ -155,7 +155,11 @@ describe('Encoder', () => {
     );
     // The first was under way and finished; the other two wait in their manifests.
     expect(states).toEqual(['done', 'pending', 'pending']);
-    // A closed encoder takes nothing more.
-    await expect(encoder.add(dirs[1] as string)).resolves.toBeUndefined();
+    // A closed encoder takes nothing more: no FFmpeg run, the recording still pending.
+    await encoder.add(dirs[1] as string);
+    await new Promise((r) => setTimeout(r, 100));
+    expect((await mostAtOnce(log)).runs).toBe(1);
+    const after = await readManifest(dirs[1] as string);
+    expect(after.status === 'ok' && after.manifest.encoding?.state).toBe('pending');
   }, 20_000);
 });

@@ -6,10 +6,11 @@
  * it starts (`encoding.state` `pending`), so one a restart cut short is found and redone; every output,
  * and every failure with FFmpeg's last lines and the fix, is written there too.
  */
-import { type ManifestFile, type RecordingManifest, readManifest, writeManifest } from '../manifest.js';
+import { type RecordingManifest, readManifest, writeManifest } from '../manifest.js';
 import { makeAudioCopy } from './audioCopies.js';
 import { decodeRawAudio, rawAudioToDecode } from './decodeAudio.js';
 import { type FfmpegTools, failureOf } from './ffmpeg.js';
+import { isWav } from './frameIndex.js';
 import { mixSpeakers, speakersToMix } from './mixAudio.js';
 import { makeMp4, planMp4s } from './mp4.js';
 import type { EncodedOutput, EncodeFailure, EncodeFormat, EncodingState } from './types.js';
@@ -68,10 +69,6 @@ export function hasEncodingWork(
 /** A recording whose post-processing a stop or a crash cut short: the next start queues it again. */
 export function needsEncoding(manifest: Partial<RecordingManifest>): boolean {
   return manifest.endedAt !== undefined && manifest.encoding?.state === 'pending';
-}
-
-function isWav(file: ManifestFile): boolean {
-  return file.kind === 'audio' && file.path.endsWith('.wav');
 }
 
 /** Post-processes finished recordings, at most `concurrency` at a time. */

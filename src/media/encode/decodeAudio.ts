@@ -6,11 +6,12 @@
  */
 import { type FileHandle, open, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { OPUS_RATE, opusPacketSamples } from '../../protocol/opus.js';
 import type { ManifestFile, RecordingManifest } from '../manifest.js';
-import { WAV_HEADER_BYTES, WavWriter } from '../WavWriter.js';
+import { pcmDurationMs, WAV_HEADER_BYTES, WavWriter } from '../WavWriter.js';
 import { type FfmpegTools, failureOf, QUIET, runTool, toolPath } from './ffmpeg.js';
-import { type IndexedFrame, readFrameIndex } from './frameIndex.js';
-import { OggOpusWriter, OPUS_RATE, opusPacketSamples } from './oggOpus.js';
+import { type IndexedFrame, isWav, readFrameIndex } from './frameIndex.js';
+import { OggOpusWriter } from './oggOpus.js';
 import type { EncodedOutput, EncodeFailure } from './types.js';
 
 /** G.722 is 16 kHz audio at 64 kbit/s: two samples per byte. */
@@ -30,7 +31,10 @@ interface Codec {
   rate: (channels: number) => number;
   /** Samples per channel a packet of this codec decodes to. */
   samples: (packet: Buffer) => number;
-  /** FFmpeg's input arguments, and the stream fed to its stdin when it reads one. */
+  /**
+   * FFmpeg's input arguments and the stream fed to its stdin when it reads one; `samples` gets each
+   * frame's sample count by the time FFmpeg is done, so the packets are not read a second time.
+   */
   input: (
     raw: string,
     frames: readonly Indexed[],
@@ -39,6 +43,7 @@ interface Codec {
   ) => {
     args: string[];
     stdin?: AsyncIterable<Buffer>;
+    samples: number[];
   };
 }
 
@@ -49,25 +54,40 @@ const CODECS: Readonly<Record<string, Codec>> = {
     name: 'G.722',
     rate: () => G722_RATE,
     samples: (packet) => packet.length * G722_SAMPLES_PER_BYTE,
-    input: (raw) => ({ args: ['-nostdin', '-f', 'g722', '-i', raw] }),
+    // A byte stream: each frame's samples follow from its length in the index.
+    input: (raw, frames) => ({
+      args: ['-nostdin', '-f', 'g722', '-i', raw],
+      samples: frames.map((f) => f.bytes * G722_SAMPLES_PER_BYTE),
+    }),
   },
   opus: {
     name: 'Opus',
     rate: () => OPUS_RATE,
     samples: opusPacketSamples,
-    input: (_raw, frames, read, channels) => ({
-      args: ['-f', 'ogg', '-i', 'pipe:0'],
-      stdin: oggStream(frames, read, channels),
-    }),
+    input: (_raw, frames, read, channels) => {
+      const samples: number[] = [];
+      return {
+        args: ['-f', 'ogg', '-i', 'pipe:0'],
+        stdin: oggStream(frames, read, channels, samples),
+        samples,
+      };
+    },
   },
 };
 
-async function* oggStream(frames: readonly Indexed[], read: Reader, channels: number): AsyncIterable<Buffer> {
+/** The frames as an Ogg Opus stream; each packet's sample count is pushed to `samples` as it is read. */
+async function* oggStream(
+  frames: readonly Indexed[],
+  read: Reader,
+  channels: number,
+  samples: number[],
+): AsyncIterable<Buffer> {
   const writer = new OggOpusWriter(channels);
   yield writer.headers();
   for (let i = 0; i < frames.length; i++) {
-    const frame = frames[i] as Indexed;
-    yield writer.packet(await read(frame), i === frames.length - 1);
+    const packet = await read(frames[i] as Indexed);
+    samples.push(opusPacketSamples(packet));
+    yield writer.packet(packet, i === frames.length - 1);
   }
 }
 
@@ -98,8 +118,7 @@ export async function decodeRawAudio(
   // Every WAV ends where the latest audio ends, decoded or not.
   let endMs = manifest.timelineEndMs ?? Number.NEGATIVE_INFINITY;
   for (const f of manifest.files ?? []) {
-    if (f.kind === 'audio' && f.path.endsWith('.wav') && f.durationMs !== undefined)
-      endMs = Math.max(endMs, origin + f.durationMs);
+    if (isWav(f) && f.durationMs !== undefined) endMs = Math.max(endMs, origin + f.durationMs);
   }
   for (const t of tracks) endMs = Math.max(endMs, t.endMs);
   for (const track of tracks) {
@@ -182,10 +201,10 @@ async function decodeTrack(
       [...QUIET, ...input.args, '-f', 's16le', '-ar', String(rate), '-ac', String(channels), pcmPath],
       { timeoutMs: ctx.timeoutMs, ...(input.stdin === undefined ? {} : { stdin: input.stdin }) },
     );
-    const placed = await placePackets(track, rawFile, pcmPath, wavPart, rate, ctx);
+    const placed = await placePackets(track, input.samples, pcmPath, wavPart, rate, ctx);
     await rename(wavPart, join(ctx.dir, wav));
     const bytes = (await stat(join(ctx.dir, wav))).size;
-    const durationMs = Math.round(((bytes - WAV_HEADER_BYTES) * 1000) / (rate * channels * BYTES_PER_SAMPLE));
+    const durationMs = pcmDurationMs(bytes - WAV_HEADER_BYTES, rate, channels);
     const file: ManifestFile = {
       path: wav,
       kind: 'audio',
@@ -216,18 +235,18 @@ async function decodeTrack(
 }
 
 /**
- * Cuts the decoded PCM back into packets (each decodes to a length its codec states) and places each at
- * its timestamp in a WAV.
+ * Cuts the decoded PCM back into packets (`samples`: what each decodes to, as its codec states) and places
+ * each at its timestamp in a WAV.
  */
 async function placePackets(
   track: Track,
-  raw: FileHandle,
+  samples: readonly number[],
   pcmPath: string,
   wavPath: string,
   rate: number,
   ctx: { originMs: number; endMs: number },
 ): Promise<{ counters: Record<string, number>; shortMs: number }> {
-  const { codec, channels, frames } = track;
+  const { channels, frames } = track;
   const pcm = await open(pcmPath, 'r');
   const writer = new WavWriter(wavPath, { sampleRate: rate, channels, originMs: ctx.originMs });
   const frameBytes = channels * BYTES_PER_SAMPLE;
@@ -235,9 +254,9 @@ async function placePackets(
   let shortBytes = 0;
   let unflushed = 0;
   try {
-    for (const frame of frames) {
-      const packet = await readAt(raw, frame);
-      const want = codec.samples(packet) * frameBytes;
+    for (let i = 0; i < frames.length; i++) {
+      const frame = frames[i] as Indexed;
+      const want = (samples[i] ?? 0) * frameBytes;
       if (want === 0) continue;
       const data = Buffer.alloc(want);
       const { bytesRead } = await pcm.read(data, 0, want, at);

@@ -1,6 +1,9 @@
-/** Reading a track's index (JSON lines, one per frame), as the recording wrote it, for post-processing. */
-import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
+/**
+ * What post-processing reads of a recording: a track's index (JSON lines, one per frame, as the
+ * recording wrote it) and which manifest files are WAVs.
+ */
+import type { ManifestFile } from '../manifest.js';
+import { readJsonLines } from '../recount.js';
 
 /** One line of `frames.jsonl` or of a raw audio track's index. */
 export interface IndexedFrame {
@@ -14,32 +17,36 @@ export interface IndexedFrame {
 }
 
 /**
- * The frames of an index with a finite timestamp, in file order. A line cut short by a crash, or any other
- * line that is not a frame, is skipped.
+ * The frames of an index with a finite timestamp, in file order; none for a missing index. A line cut
+ * short by a crash, or any other line that is not a frame, is skipped.
  */
 export async function readFrameIndex(path: string): Promise<IndexedFrame[]> {
   const frames: IndexedFrame[] = [];
-  const lines = createInterface({
-    input: createReadStream(path, 'utf8'),
-    crlfDelay: Number.POSITIVE_INFINITY,
-  });
-  for await (const line of lines) {
-    if (line.length === 0) continue;
+  await readJsonLines(path, 0, (line) => {
     let parsed: unknown;
     try {
       parsed = JSON.parse(line);
     } catch {
-      continue;
+      return;
     }
     const f = parsed as Partial<IndexedFrame> | null;
     if (
-      f === null ||
-      typeof f !== 'object' ||
-      typeof f.timestamp !== 'number' ||
-      !Number.isFinite(f.timestamp)
+      f !== null &&
+      typeof f === 'object' &&
+      typeof f.timestamp === 'number' &&
+      Number.isFinite(f.timestamp)
     )
-      continue;
-    frames.push(f as IndexedFrame);
-  }
+      frames.push(f as IndexedFrame);
+  });
   return frames;
+}
+
+/** A WAV of the recording (every audio track Zoom sent in L16 or G.711, and the decoded and mixed ones). */
+export function isWav(file: ManifestFile): boolean {
+  return file.kind === 'audio' && file.path.endsWith('.wav');
+}
+
+/** The WAV of the mixed stream (user 0, not a Contact Center channel). */
+export function isMixedWav(file: ManifestFile): boolean {
+  return isWav(file) && (file.userId ?? 0) === 0 && file.channelId === undefined;
 }

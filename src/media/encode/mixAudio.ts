@@ -6,8 +6,10 @@
 import { rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ManifestFile, RecordingManifest } from '../manifest.js';
+import { pcmDurationMs } from '../WavWriter.js';
 import { readWavLayout } from '../wavFiles.js';
 import { type FfmpegTools, failureOf, QUIET, runTool, toolPath } from './ffmpeg.js';
+import { isMixedWav, isWav } from './frameIndex.js';
 import type { EncodedOutput, EncodeFailure } from './types.js';
 
 const FIX = 'run `rtmskit doctor` to check FFmpeg; every speaker’s WAV is complete without the mix';
@@ -20,9 +22,9 @@ export interface MixContext extends FfmpegTools {
 /** The per-speaker WAVs to mix, when the layout asks for a mix and the run has none. */
 export function speakersToMix(manifest: Partial<RecordingManifest>): ManifestFile[] {
   if (manifest.audioLayout !== 'both') return [];
-  const wavs = (manifest.files ?? []).filter((f) => f.kind === 'audio' && f.path.endsWith('.wav'));
-  if (wavs.some((f) => (f.userId ?? 0) === 0 && f.channelId === undefined)) return [];
-  return wavs.filter((f) => f.channelId === undefined);
+  const files = manifest.files ?? [];
+  if (files.some(isMixedWav)) return [];
+  return files.filter((f) => isWav(f) && f.channelId === undefined);
 }
 
 /** Mixes `speakers` into `audio[.runN].wav` (the tones add, no level change), through a `.part` file. */
@@ -76,9 +78,7 @@ export async function mixSpeakers(
   const file = join(ctx.dir, path);
   const bytes = (await stat(file)).size;
   const layout = await readWavLayout(file);
-  const durationMs = Math.round(
-    ((bytes - layout.dataOffset) * 1000) / (layout.sampleRate * layout.blockAlign),
-  );
+  const durationMs = pcmDurationMs(bytes - layout.dataOffset, layout.sampleRate, layout.channels);
   return {
     output: { ...base, bytes, durationMs },
     file: {

@@ -11,7 +11,7 @@ import { jpegSize, NalType, nalTypes, pngSize } from '../../protocol/pictureForm
 import type { ManifestFile, RecordingManifest } from '../manifest.js';
 import type { PictureKind } from '../PictureTrack.js';
 import { containerDurationMs, type FfmpegTools, failureOf, QUIET, runTool, toolPath } from './ffmpeg.js';
-import { type IndexedFrame, readFrameIndex } from './frameIndex.js';
+import { type IndexedFrame, isMixedWav, isWav, readFrameIndex } from './frameIndex.js';
 import { MpegTsWriter } from './mpegts.js';
 import type { EncodedOutput, EncodeFailure } from './types.js';
 
@@ -66,9 +66,8 @@ export function planMp4s(manifest: Partial<RecordingManifest>): {
   skipped: { path: string; reason: string }[];
 } {
   const files = manifest.files ?? [];
-  const wavs = files.filter((f) => f.kind === 'audio' && f.path.endsWith('.wav'));
-  const mixed = wavs.filter((f) => (f.userId ?? 0) === 0 && f.channelId === undefined);
-  const audio = mixed.length > 0 ? mixed.slice(0, 1) : wavs;
+  const mixed = files.find(isMixedWav);
+  const audio = mixed === undefined ? files.filter(isWav) : [mixed];
   const jobs: Mp4Job[] = [];
   const skipped: { path: string; reason: string }[] = [];
   for (const kind of ['video', 'deskshare'] as const) {

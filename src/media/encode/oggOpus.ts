@@ -4,26 +4,8 @@
  * positions count samples at 48 kHz; no pre-skip, so every decoded sample is a sample Zoom sent.
  */
 
+import { OPUS_RATE, opusPacketSamples } from '../../protocol/opus.js';
 import { crc32Msb } from './crc32.js';
-
-/** Opus always counts time at 48 kHz. */
-export const OPUS_RATE = 48_000;
-
-/** Samples (per channel, at 48 kHz) in each frame, by the TOC byte's configuration (RFC 6716 §3.1). */
-function frameSamples(config: number): number {
-  if (config < 12) return [480, 960, 1920, 2880][config & 3] ?? 960;
-  if (config < 16) return [480, 960][config & 1] ?? 960;
-  return [120, 240, 480, 960][config & 3] ?? 960;
-}
-
-/** Samples per channel at 48 kHz that `packet` decodes to, from its TOC byte; 0 for an empty packet. */
-export function opusPacketSamples(packet: Buffer): number {
-  const toc = packet[0];
-  if (toc === undefined) return 0;
-  const code = toc & 3;
-  const frames = code === 0 ? 1 : code === 3 ? (packet[1] ?? 0) & 0x3f : 2;
-  return frameSamples(toc >> 3) * frames;
-}
 
 const HEADER_BYTES = 27;
 const FLAG_FIRST = 0x02;

@@ -12,12 +12,15 @@
 import { readFile } from 'node:fs/promises';
 import { Codec } from '../../protocol/enums.js';
 import { RTMS_ERROR_CODES, RtmsError } from '../../protocol/errors.js';
+import { OPUS_RATE, opusPacketFrames, opusPacketSamples } from '../../protocol/opus.js';
 import { TONE_COUNT } from './audio.js';
 
 /** Packets per tone: one second of 20 ms packets. */
 export const CODED_PACKETS_PER_TONE = 50;
 /** The length of every fixture packet. */
 const PACKET_MS = 20;
+/** Samples of one 20 ms Opus frame at 48 kHz. */
+const OPUS_SAMPLES_PER_PACKET = (OPUS_RATE * PACKET_MS) / 1000;
 /** Opus packets hold at most 120 ms (RFC 6716 §3.2.5): six of the fixtures' frames. */
 const MAX_OPUS_FRAMES = 6;
 
@@ -53,19 +56,7 @@ function splitFixture(file: string, data: Buffer): Buffer[][] {
 /** Every Opus fixture packet must be one 20 ms frame (TOC code 0), so frames can be packed together. */
 function checkOpus(file: string, tones: Buffer[][]): void {
   for (const packet of tones.flat()) {
-    const toc = packet[0] ?? 0;
-    const config = toc >> 3;
-    const twentyMs =
-      config === 1 ||
-      config === 5 ||
-      config === 9 ||
-      config === 13 ||
-      config === 15 ||
-      config === 19 ||
-      config === 23 ||
-      config === 27 ||
-      config === 31;
-    if ((toc & 3) !== 0 || !twentyMs)
+    if (opusPacketFrames(packet) !== 1 || opusPacketSamples(packet) !== OPUS_SAMPLES_PER_PACKET)
       throw broken(file, 'holds a packet that is not a single 20 ms Opus frame');
   }
 }
