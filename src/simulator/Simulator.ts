@@ -207,6 +207,7 @@ export class Simulator extends EventEmitter<SimulatorEvents> implements AsyncDis
       participants,
       durationMs,
       seed: options.seed ?? randomInt(1, 2 ** 31),
+      ...(options.speech === undefined ? {} : { speech: options.speech }),
       ...scenarioExtras(product, options.ivr ?? true, options.interpretation ?? this.options.interpretation),
     });
     const instanceId = instanceIdFor(product);

@@ -1,4 +1,4 @@
-export type { Scenario, ScenarioEvent, ScenarioParticipant } from './content/scenario.js';
+export type { Scenario, ScenarioEvent, ScenarioParticipant, SpeechPattern } from './content/scenario.js';
 export { FAULT_NAMES, type Fault, type FaultType, parseFault, type ScheduledFault } from './faults.js';
 export type {
   FrameMode,

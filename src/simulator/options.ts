@@ -10,6 +10,7 @@ import {
   MEDIA_RECONNECT_WINDOW_MS,
   SIGNALING_RECONNECT_WINDOW_MS,
 } from '../protocol/timing.js';
+import type { SpeechPattern } from './content/scenario.js';
 import type { ScheduledFault } from './faults.js';
 import { checkTimeScale } from './timeScale.js';
 
@@ -102,6 +103,8 @@ export interface StreamOptions {
   interpretation?: boolean;
   /** Contact Center: the caller goes through an IVR flow before the agents join. Default true. */
   ivr?: boolean;
+  /** How people talk; `continuous` leaves no pause in the audio (see {@link SpeechPattern}). Default `turns`. */
+  speech?: SpeechPattern;
 }
 
 function token(bytes: number): string {

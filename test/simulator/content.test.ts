@@ -615,6 +615,20 @@ describe('scenario', () => {
     ]);
   });
 
+  it('leaves no pause with continuous speech: one speaker at every moment, turns still going round', () => {
+    for (const participants of [1, 2, 4]) {
+      const s = buildScenario({ participants, durationMs: 60_000, seed: 9, speech: 'continuous' });
+      const list = speeches(s);
+      expect(list[0]).toMatchObject({ atMs: 0, userId: FIRST_USER_ID });
+      for (let i = 1; i < list.length; i++) expect(list[i]!.atMs).toBe(list[i - 1]!.endMs);
+      expect(list.at(-1)!.endMs).toBe(60_000);
+      for (let t = 0; t < 60_000; t += 20) expect(speakersAt(s, t)).toHaveLength(1);
+      expect(new Set(list.map((e) => e.userId)).size).toBe(participants);
+    }
+    const turns = buildScenario({ participants: 2, durationMs: 60_000, seed: 9 });
+    expect(buildScenario({ participants: 2, durationMs: 60_000, seed: 9, speech: 'turns' })).toEqual(turns);
+  });
+
   it('gives a short meeting some speech', () => {
     const s = buildScenario({ participants: 2, durationMs: 3_000 });
     expect(speeches(s).length).toBeGreaterThan(0);

@@ -66,7 +66,15 @@ export interface ScenarioOptions {
   chatGroups?: boolean;
   /** The AI interpreter renders participant 0's speech into other languages. */
   interpretation?: boolean;
+  /**
+   * `turns` (default): turns with pauses and overlaps, as people talk. `continuous`: from the start, each
+   * turn begins as the last one ends, so there is audio in every 20 ms of the meeting: what a recovery
+   * benchmark needs, where a pause would be counted as time to recover.
+   */
+  speech?: SpeechPattern;
 }
+
+export type SpeechPattern = 'turns' | 'continuous';
 
 /** User id of participant 0; the others count up from it. A realistic uint32 of Zoom's range. */
 export const FIRST_USER_ID = 16_778_240;
@@ -244,6 +252,7 @@ export function buildScenario(options: ScenarioOptions): Scenario {
   if (leaver !== undefined) events.push({ atMs: leaveAtMs, type: 'leave', userId: userId(leaver) });
 
   const utterances = scheduleSpeech({
+    continuous: options.speech === 'continuous',
     count,
     durationMs,
     joinedAt,
@@ -269,6 +278,7 @@ interface Utterance {
 }
 
 interface SpeechPlan {
+  continuous: boolean;
   count: number;
   durationMs: number;
   joinedAt: readonly number[];
@@ -284,10 +294,11 @@ interface SpeechPlan {
  * meet is at its start, and a turn that would be the fourth there is not taken.
  */
 function scheduleSpeech(plan: SpeechPlan): Utterance[] {
-  const { count, durationMs, joinedAt, leaver, leaveAtMs, random, pick } = plan;
+  const { continuous, count, durationMs, joinedAt, leaver, leaveAtMs, random, pick } = plan;
   const utterances: Utterance[] = [];
   let turn = 0;
-  let latestEndMs = Math.max(...joinedAt) + MIN_PAUSE_MS + Math.floor(random() * 300);
+  // Continuous speech starts with participant 0, there from the start; turns once everyone is in.
+  let latestEndMs = continuous ? 0 : Math.max(...joinedAt) + MIN_PAUSE_MS + Math.floor(random() * 300);
   let first = true;
 
   const place = (startMs: number): Utterance | undefined => {
@@ -323,7 +334,7 @@ function scheduleSpeech(plan: SpeechPlan): Utterance[] {
   for (;;) {
     const roll = random();
     let starts: number[];
-    if (first) {
+    if (first || continuous) {
       starts = [latestEndMs];
       first = false;
     } else if (count >= 3 && roll < CROSSTALK_PROBABILITY) {
@@ -345,6 +356,8 @@ function scheduleSpeech(plan: SpeechPlan): Utterance[] {
     if (placedEndMs === undefined) {
       // Nobody could take the turn: the meeting is over, or an early start found everyone busy.
       if ((starts[0] ?? durationMs) + MIN_CUT_UTTERANCE_MS > durationMs) break;
+      // Continuous speech rolls nothing: wait a moment for a speaker, or the same turn fails forever.
+      if (continuous) latestEndMs += MIN_PAUSE_MS;
       continue;
     }
     latestEndMs = Math.max(latestEndMs, placedEndMs);
