@@ -12,8 +12,11 @@ import { STREAMS_PER_SIM_PROCESS } from './simulators.js';
 import { formatSpread, roundOrder, type Spread, spread } from './stats.js';
 
 export interface ComparisonOptions {
-  /** The reference first (the ratio's denominator), the measured one second. */
-  contenders: readonly [base: ConsumerKind, measured: ConsumerKind];
+  /**
+   * The reference first (every ratio's denominator), the measured one second; any others run in the
+   * same rounds, so that their ratios to the reference are side by side too.
+   */
+  contenders: readonly [base: ConsumerKind, measured: ConsumerKind, ...others: ConsumerKind[]];
   streams: number;
   /** Streams started per second. */
   startPerSec: number;
@@ -63,7 +66,7 @@ const HEADER = [
   'heap/stream',
 ];
 /** Room for the widest figures seen at 1,000 streams, so rows print as they come and still line up. */
-const MIN_WIDTHS = [0, 7, 9, 6, 6, 0, 0, 5, 0, 8, 0, 0, 0];
+const MIN_WIDTHS = [0, 9, 9, 6, 6, 0, 0, 5, 0, 8, 0, 0, 0];
 
 function row(round: number, r: RunResult): string[] {
   const streams = Math.max(1, r.connected);
@@ -92,7 +95,14 @@ function describeRecorded(recorded: NonNullable<RunResult['recorded']>): string 
 
 /** Runs the rounds, printing each run's row as it ends. */
 export async function compare(o: ComparisonOptions): Promise<Comparison> {
-  const results = { floor: [], rtmskit: [], library: [], service: [], outputs: [] } as Comparison;
+  const results = {
+    floor: [],
+    transport: [],
+    rtmskit: [],
+    library: [],
+    service: [],
+    outputs: [],
+  } as Comparison;
   const table = new RowPrinter(HEADER, MIN_WIDTHS, 2);
   table.header();
   for (let round = 0; round < o.rounds; round++) {
@@ -132,19 +142,28 @@ export async function compare(o: ComparisonOptions): Promise<Comparison> {
 }
 
 /** Per-round `measured / base` of CPU per message; the rounds pair up in order. */
-export function cpuRatios(c: Comparison, o: ComparisonOptions): number[] {
-  const [base, measured] = o.contenders;
+export function cpuRatios(c: Comparison, base: ConsumerKind, measured: ConsumerKind): number[] {
   return c[measured].map((r, i) => cpuUsPerMessage(r) / cpuUsPerMessage(c[base][i]!));
 }
 
-/** Prints the per-round ratios and their spread, with the goal decided on the median. */
-export function printCpuRatio(c: Comparison, o: ComparisonOptions, goalRatio: number): Spread {
-  const ratios = cpuRatios(c, o);
+/**
+ * Prints the per-round ratios of `measured` (the second contender unless named) to the reference and
+ * their spread, with the goal decided on the median; without a goal the line is a reference figure.
+ */
+export function printCpuRatio(
+  c: Comparison,
+  o: ComparisonOptions,
+  goalRatio: number | undefined,
+  measured: ConsumerKind = o.contenders[1],
+): Spread {
+  const base = o.contenders[0];
+  const ratios = cpuRatios(c, base, measured);
   const s = spread(ratios);
-  const [base, measured] = o.contenders;
+  const verdict =
+    goalRatio === undefined ? '' : `; ${goal(`≤ ${goalRatio}× (median)`, s.median <= goalRatio)}`;
   console.log(
     `  CPU per message ${measured}/${base} by round: ${ratios.map((x) => `${x.toFixed(2)}×`).join(' ')}; ` +
-      `${formatSpread(s, 2, '×')}; ${goal(`≤ ${goalRatio}× (median)`, s.median <= goalRatio)}`,
+      `${formatSpread(s, 2, '×')}${verdict}`,
   );
   return s;
 }
@@ -156,7 +175,7 @@ export function printMemory(c: Comparison, o: ComparisonOptions): void {
     const rss = spread(runs.map((r) => kibPerStream(r.memory.rss, r.baseline.rss, r.connected)));
     const heap = spread(runs.map((r) => kibPerStream(r.memory.heapUsed, r.baseline.heapUsed, r.connected)));
     console.log(
-      `  memory per stream, ${kind.padEnd(7)}: RSS ${formatSpread(rss, 0, ' KiB')}; heap used ${formatSpread(heap, 0, ' KiB')}`,
+      `  memory per stream, ${kind.padEnd(9)}: RSS ${formatSpread(rss, 0, ' KiB')}; heap used ${formatSpread(heap, 0, ' KiB')}`,
     );
   }
 }

@@ -2,6 +2,7 @@
  * The consumers an ingest child process can run, each built from nothing but its own imports:
  *
  * - `floor`: bare `ws` + JSON.parse + base64 (bench/floorConsumer.ts).
+ * - `transport`: the same floor on rtmskit's own WebSocket client: the least rtmskit's sockets cost.
  * - `rtmskit`: a `StreamManager` with no-op listeners, live media only, as in the ingest comparison.
  * - `library`: a `StreamManager` with no-op listeners and the stream options the service gives it.
  * - `service`: `rtmskit serve`: an `RtmsService` configured the way the CLI configures it, recording
@@ -12,7 +13,7 @@
 import type { StreamManager } from '../src/manager/StreamManager.js';
 import { parseWebhookEvent, type RtmsStartedEvent } from '../src/webhook/events.js';
 
-export type ConsumerKind = 'floor' | 'rtmskit' | 'library' | 'service' | 'outputs';
+export type ConsumerKind = 'floor' | 'transport' | 'rtmskit' | 'library' | 'service' | 'outputs';
 
 export const BENCH_CREDENTIALS = {
   clientId: 'bench-client',
@@ -74,7 +75,13 @@ async function floor(setup: ConsumerSetup): Promise<Consumer> {
       const event = parsedStarted(body);
       if (!event) return;
       opened++;
-      floorConsumer(event, BENCH_CREDENTIALS, setup.count, () => ready++);
+      floorConsumer(
+        event,
+        BENCH_CREDENTIALS,
+        setup.count,
+        () => ready++,
+        setup.kind === 'transport' ? 'wsclient' : 'ws',
+      );
     },
     connected: () => ready,
     diagnosis: () => `${opened} streams opened, ${ready} with both media sockets up`,
@@ -155,6 +162,7 @@ async function service(setup: ConsumerSetup): Promise<Consumer> {
 export function createConsumer(setup: ConsumerSetup): Promise<Consumer> {
   switch (setup.kind) {
     case 'floor':
+    case 'transport':
       return floor(setup);
     case 'rtmskit':
       return manager(setup, false);

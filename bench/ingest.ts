@@ -1,8 +1,10 @@
 /**
  * Ingest benchmark: rtmskit (`StreamManager`, no-op listeners, live media only) against the floor (bare
  * `ws` + JSON.parse + base64 decode + keep-alive answers) at 1,000 concurrent streams of 20 ms L16 audio
- * plus transcripts. Both consumers ask for live media only (`buffer_data: false`): the measure is the
- * steady state. See bench/compare.ts for rounds and order, bench/ingestRun.ts for one run.
+ * plus transcripts. The same rounds run the transport floor: the floor's code on rtmskit's own WebSocket
+ * client, the least any consumer on rtmskit's sockets can cost, so rtmskit's ratio can be read against
+ * what its transport alone gives. Every consumer asks for live media only (`buffer_data: false`): the
+ * measure is the steady state. See bench/compare.ts for rounds and order, bench/ingestRun.ts for one run.
  *
  * Environment: INGEST_STREAMS (default 1000; a list such as 200,1000 runs each), INGEST_ROUNDS (3),
  * INGEST_MEASURE_MS (15000), INGEST_SETTLE_MS (2000), INGEST_START_PER_SEC (100); INGEST_CONSUMER_NODE_ARGS
@@ -26,7 +28,7 @@ const GOAL_P99_MS = 20;
 export async function benchIngest(): Promise<void> {
   for (const streams of envInts('INGEST_STREAMS', [1000])) {
     const options: ComparisonOptions = {
-      contenders: ['floor', 'rtmskit'],
+      contenders: ['floor', 'rtmskit', 'transport'],
       streams,
       startPerSec: envInt('INGEST_START_PER_SEC', 100),
       rounds: envInt('INGEST_ROUNDS', 3),
@@ -34,11 +36,13 @@ export async function benchIngest(): Promise<void> {
       settleMs: envInt('INGEST_SETTLE_MS', 2_000),
     };
     console.log(
-      '\ningest: rtmskit StreamManager (no-op listeners) vs the floor (bare ws + JSON.parse + base64)',
+      '\ningest: rtmskit StreamManager (no-op listeners) vs the floor (bare ws + JSON.parse + base64); ' +
+        'transport: the floor on rtmskit’s WebSocket client',
     );
     for (const line of setupLines(options)) console.log(line);
     const results = await compare(options);
     printCpuRatio(results, options, GOAL_CPU_RATIO);
+    printCpuRatio(results, options, undefined, 'transport');
     printDelay(results, 'rtmskit', GOAL_P99_MS);
     printMemory(results, options);
   }

@@ -87,7 +87,7 @@ export class RtmsSocket {
           isOpen = true;
           opened();
         },
-        message: (data, isBinary) => this.onFrame(data, isBinary),
+        message: (data, start, end, isBinary) => this.onFrame(data, start, end, isBinary),
         close: (code, reason, error) => {
           this.lastError ??= error;
           if (!isOpen) failed(this.closeError('the socket closed before it opened'));
@@ -143,9 +143,9 @@ export class RtmsSocket {
     }
   }
 
-  private onFrame(data: Buffer, isBinary: boolean): void {
+  private onFrame(data: Buffer, start: number, end: number, isBinary: boolean): void {
     this.lastInboundAt = performance.now();
-    const result = decodeFrame(data, isBinary);
+    const result = decodeFrame(data, isBinary, start, end);
     if (!result.ok) {
       this.handlers.decodeError(result.error);
       return;

@@ -33,31 +33,41 @@ export type FrameData = string | Buffer | ArrayBuffer | Buffer[] | Uint8Array;
 
 const utf8Decoder = new TextDecoder('utf-8');
 
-function frameText(data: FrameData, isBinary: boolean): string | DecodeError {
+function frameText(
+  data: FrameData,
+  isBinary: boolean,
+  start: number,
+  end: number | undefined,
+): string | DecodeError {
   if (typeof data === 'string') return data;
   let bytes: Uint8Array;
   if (Array.isArray(data)) bytes = Buffer.concat(data);
   else if (data instanceof ArrayBuffer) bytes = new Uint8Array(data);
   else bytes = data;
+  const stop = end ?? bytes.length;
   // A binary frame may hold anything, so it is checked; text frames are JSON-parsed right away, and a
   // broken UTF-8 sequence in one can only turn into a decode error or a replacement character in a string.
-  if (isBinary && !isUtf8(bytes)) return { code: 'NOT_UTF8', message: 'binary frame is not UTF-8 text' };
+  if (isBinary && !isUtf8(bytes.subarray(start, stop)))
+    return { code: 'NOT_UTF8', message: 'binary frame is not UTF-8 text' };
   if (Buffer.isBuffer(bytes)) {
     // TextDecoder drops a byte-order mark; Buffer#toString keeps it, and JSON.parse would refuse it.
-    const bom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
-    return bytes.toString('utf8', bom ? 3 : 0);
+    const bom =
+      stop - start >= 3 && bytes[start] === 0xef && bytes[start + 1] === 0xbb && bytes[start + 2] === 0xbf;
+    return bytes.toString('utf8', bom ? start + 3 : start, stop);
   }
-  return utf8Decoder.decode(bytes);
+  return utf8Decoder.decode(bytes.subarray(start, stop));
 }
 
 /**
  * Decodes one WebSocket frame. Text frames and binary frames holding UTF-8 JSON give the same message.
  * Never throws: malformed input gives `{ ok: false, error }`.
  *
+ * @param start, end - Bounds of the frame within `data` when it is bytes (a reused read buffer, say);
+ *   all of `data` by default.
  * @remarks The parsed object is reused as the message (no copy); media `content.data` becomes a Buffer.
  */
-export function decodeFrame(data: FrameData, isBinary = false): DecodeResult {
-  const text = frameText(data, isBinary);
+export function decodeFrame(data: FrameData, isBinary = false, start = 0, end?: number): DecodeResult {
+  const text = frameText(data, isBinary, start, end);
   if (typeof text !== 'string') return { ok: false, error: text };
   let parsed: unknown;
   try {

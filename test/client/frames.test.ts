@@ -46,7 +46,8 @@ function collector(): { sink: FrameSink; events: Event[] } {
     events,
     sink: {
       // Copied during the call, as the contract requires.
-      message: (data, isBinary) => events.push({ type: 'message', data: data.toString('latin1'), isBinary }),
+      message: (data, start, end, isBinary) =>
+        events.push({ type: 'message', data: data.toString('latin1', start, end), isBinary }),
       ping: (payload) => events.push({ type: 'ping', data: payload.toString() }),
       close: (code, reason) => events.push({ type: 'close', code, reason }),
       violation: (code, message) => events.push({ type: 'violation', code, message }),
@@ -56,13 +57,15 @@ function collector(): { sink: FrameSink; events: Event[] } {
 
 /**
  * Feeds `bytes` in pieces of `size` through one scratch buffer that is overwritten after every push,
- * as the client's shared read buffer is.
+ * as the client's shared read buffer is: every other piece as the whole scratch buffer with the count
+ * of bytes read (the client's way, whatever lies past them), the others as a view of those bytes.
  */
 function feed(parser: FrameParser, bytes: Buffer, size: number): void {
-  const scratch = Buffer.alloc(Math.max(size, 1));
-  for (let at = 0; at < bytes.length; at += size) {
+  const scratch = Buffer.alloc(Math.max(size, 1) + 16, 0xee);
+  for (let at = 0, i = 0; at < bytes.length; at += size, i++) {
     const n = bytes.copy(scratch, 0, at, Math.min(bytes.length, at + size));
-    parser.push(scratch.subarray(0, n));
+    if (i % 2 === 0) parser.push(scratch, n);
+    else parser.push(scratch.subarray(0, n));
     scratch.fill(0xee);
   }
 }

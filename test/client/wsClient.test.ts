@@ -34,7 +34,8 @@ function connect(url: string, options: WsClientOptions = {}) {
   });
   const client = new WsClient(url, options, {
     open: () => resolveOpen(),
-    message: (data, isBinary) => messages.push({ text: data.toString('utf8'), isBinary }),
+    message: (data, start, end, isBinary) =>
+      messages.push({ text: data.toString('utf8', start, end), isBinary }),
     close: (code, reason, error) => {
       closeCalls++;
       resolveClosed({ code, reason, error });

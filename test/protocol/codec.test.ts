@@ -450,6 +450,38 @@ describe('decodeFrame / encodeMessage round trip', () => {
     expect(expectOk(decodeFrame(view, true))).toStrictEqual(audio);
   });
 
+  it('decodes the frame between start and end of a larger buffer, a byte-order mark there included', () => {
+    const frame = '{"msg_type":12,"timestamp":7}';
+    const bytes = Buffer.concat([
+      Buffer.from('xx{'),
+      Buffer.from([0xef, 0xbb, 0xbf]),
+      Buffer.from(frame),
+      Buffer.from('}zz'),
+    ]);
+    const start = 3;
+    const end = start + 3 + Buffer.byteLength(frame);
+    for (const isBinary of [false, true]) {
+      const result = decodeFrame(bytes, isBinary, start, end);
+      expect(result).toEqual({ ok: true, message: { msg_type: 12, timestamp: 7 } });
+    }
+    expect(decodeFrame(bytes, false, start + 3, end - 1)).toMatchObject({
+      ok: false,
+      error: { code: 'NOT_JSON' },
+    });
+    const broken = Buffer.from([0x7b, 0xff, 0x7d]);
+    expect(
+      decodeFrame(Buffer.concat([Buffer.from(frame), broken]), true, Buffer.byteLength(frame)),
+    ).toMatchObject({
+      ok: false,
+      error: { code: 'NOT_UTF8' },
+    });
+    expect(
+      decodeFrame(Buffer.concat([Buffer.from(frame), broken]), true, 0, Buffer.byteLength(frame)),
+    ).toMatchObject({
+      ok: true,
+    });
+  });
+
   it('decodes fragments that split a multi-byte UTF-8 character', () => {
     const text = encodeMessage(transcript);
     const bytes = Buffer.from(text);

@@ -34,8 +34,8 @@ export type WsReadyState = 'connecting' | 'open' | 'closing' | 'closed';
 
 export interface WsClientHandlers {
   open(): void;
-  /** `data` is only valid during the call. */
-  message(data: Buffer, isBinary: boolean): void;
+  /** The message is `data[start, end)`, valid only during the call (`data` is reused). */
+  message(data: Buffer, start: number, end: number, isBinary: boolean): void;
   /** Called once. `code` is 1006 when no close frame came; `error` is the transport error, if any. */
   close(code: number, reason: string, error: Error | undefined): void;
 }
@@ -69,8 +69,9 @@ export class WsClient {
     this.closeTimeoutMs = options.closeTimeoutMs ?? CLOSE_HANDSHAKE_TIMEOUT_MS;
     this.parser = new FrameParser(
       {
-        message: (data, isBinary) => {
-          if (this.state === 'open' || this.state === 'closing') this.handlers.message(data, isBinary);
+        message: (data, start, end, isBinary) => {
+          if (this.state === 'open' || this.state === 'closing')
+            this.handlers.message(data, start, end, isBinary);
         },
         ping: (payload) => this.write(OPCODE.PONG, payload),
         close: (code, reason) => this.onCloseFrame(code, reason),
@@ -171,12 +172,11 @@ export class WsClient {
 
   private onRead(n: number): void {
     if (this.state === 'closed') return;
-    const chunk = readBuffer.subarray(0, n);
     if (this.response === undefined) {
-      this.parser.push(chunk);
+      this.parser.push(readBuffer, n);
       return;
     }
-    this.onUpgradeBytes(chunk);
+    this.onUpgradeBytes(readBuffer.subarray(0, n));
   }
 
   private onUpgradeBytes(chunk: Buffer): void {

@@ -19,9 +19,12 @@ const MAX_CONTROL_PAYLOAD = 125;
 /** The longest frame header from a server: 2 bytes, then a 64-bit length (servers never mask). */
 const MAX_HEADER_BYTES = 10;
 
-/** What the parser hands on. A message's `data` is only valid during the call: it may be a view of a reused buffer. */
+/**
+ * What the parser hands on. A message is `data[start, end)`, valid only during the call: `data` may be a
+ * reused buffer, passed with the message's bounds so that no view is made per frame.
+ */
 export interface FrameSink {
-  message(data: Buffer, isBinary: boolean): void;
+  message(data: Buffer, start: number, end: number, isBinary: boolean): void;
   ping(payload: Buffer): void;
   close(code: number, reason: string): void;
   /** The server broke the protocol; the connection must close with `code`. */
@@ -29,8 +32,8 @@ export interface FrameSink {
 }
 
 /**
- * Parses the server's byte stream into messages. `push()` may be given a view of a buffer that is reused
- * after the call: whatever has to outlive the call (a partial frame, fragments) is copied.
+ * Parses the server's byte stream into messages. `push()` may be given a buffer that is reused after the
+ * call: whatever has to outlive the call (a partial frame, fragments) is copied.
  */
 export class FrameParser {
   private readonly sink: FrameSink;
@@ -58,23 +61,25 @@ export class FrameParser {
     this.fragments = [];
   }
 
-  push(chunk: Buffer): void {
+  /** Parses `chunk[0, length)` (all of it by default). */
+  push(chunk: Buffer, length: number = chunk.length): void {
     let data = chunk;
+    let offset = 0;
+    let end = length;
     if (this.partial) {
       const p = this.partial;
-      const n = Math.min(p.payload.length - p.filled, data.length);
+      const n = Math.min(p.payload.length - p.filled, end);
       data.copy(p.payload, p.filled, 0, n);
       p.filled += n;
       if (p.filled < p.payload.length) return;
       this.partial = undefined;
-      this.frame(p.fin, p.opcode, p.payload);
-      data = data.subarray(n);
+      this.frame(p.fin, p.opcode, p.payload, 0, p.payload.length);
+      offset = n;
     } else if (this.head) {
-      data = Buffer.concat([this.head, data]);
+      data = Buffer.concat([this.head, data.subarray(0, end)]);
+      end = data.length;
       this.head = undefined;
     }
-    let offset = 0;
-    const end = data.length;
     while (offset < end && !this.stopped) {
       if (end - offset < 2) break;
       const b0 = data[offset] as number;
@@ -120,7 +125,7 @@ export class FrameParser {
         return;
       }
       offset = start + length;
-      this.frame(fin, opcode, data.subarray(start, offset));
+      this.frame(fin, opcode, data, start, offset);
     }
     if (offset < end && !this.stopped) {
       // Fewer bytes than a header: keep them (a copy, the chunk may be reused).
@@ -133,7 +138,8 @@ export class FrameParser {
     this.sink.violation(code, message);
   }
 
-  private frame(fin: boolean, opcode: number, payload: Buffer): void {
+  /** One frame, its payload `data[start, end)`. */
+  private frame(fin: boolean, opcode: number, data: Buffer, start: number, end: number): void {
     switch (opcode) {
       case OPCODE.TEXT:
       case OPCODE.BINARY:
@@ -142,30 +148,30 @@ export class FrameParser {
           return;
         }
         if (fin) {
-          this.sink.message(payload, opcode === OPCODE.BINARY);
+          this.sink.message(data, start, end, opcode === OPCODE.BINARY);
           return;
         }
         this.fragmentOpcode = opcode;
-        this.addFragment(payload);
+        this.addFragment(data.subarray(start, end));
         return;
       case OPCODE.CONTINUATION: {
         if (this.fragmentOpcode === 0) {
           this.fail(CloseCode.PROTOCOL_ERROR, 'continuation frame without a message to continue');
           return;
         }
-        if (!this.addFragment(payload) || !fin) return;
+        if (!this.addFragment(data.subarray(start, end)) || !fin) return;
         const message = Buffer.concat(this.fragments, this.fragmentBytes);
         const isBinary = this.fragmentOpcode === OPCODE.BINARY;
         this.fragments = [];
         this.fragmentBytes = 0;
         this.fragmentOpcode = 0;
-        this.sink.message(message, isBinary);
+        this.sink.message(message, 0, message.length, isBinary);
         return;
       }
       case OPCODE.CLOSE:
       case OPCODE.PING:
       case OPCODE.PONG:
-        this.control(fin, opcode, payload);
+        this.control(fin, opcode, data.subarray(start, end));
         return;
       default:
         this.fail(CloseCode.PROTOCOL_ERROR, `unknown opcode ${opcode}`);
