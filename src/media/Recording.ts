@@ -1,6 +1,5 @@
 /** The lifecycle of one stream's recording: folder and run set-up, held items, manifest rewrites, end. */
-import { mkdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
 import type { AudioFrame, ChatLine, TranscriptSegment, VideoFrame } from '../client/events.js';
 import { StreamState } from '../protocol/enums.js';
 import type { MediaParams } from '../protocol/messages.js';
@@ -11,7 +10,6 @@ import {
   type ManifestFile,
   type RecordingCounters,
   type RecordingManifest,
-  readManifest,
   writeManifest,
 } from './manifest.js';
 import {
@@ -27,8 +25,7 @@ import {
 } from './manifestBuilder.js';
 import { DEFAULT_QUEUE_BYTES, type QueueOptions } from './queue.js';
 import { RecordingTracks } from './RecordingTracks.js';
-import { repairRecording } from './repair.js';
-import { TRANSCRIPT_FILES } from './TranscriptTrack.js';
+import { newRunSetup, prepareRun } from './recordingRun.js';
 
 export { type DropSink, noDrops } from './manifestBuilder.js';
 
@@ -88,9 +85,6 @@ interface Held {
   work: () => void;
 }
 
-/** The JSON lines files every run appends to. */
-const APPENDED_FILES = [TRANSCRIPT_FILES.jsonl, 'chat.jsonl', 'events.jsonl'] as const;
-
 type Phase = 'starting' | 'open' | 'failed' | 'finalizing';
 
 function messageOf(error: unknown): string {
@@ -135,12 +129,8 @@ export class Recording implements AsyncDisposable {
   private phase: Phase = 'starting';
   private pending: Held[] = [];
   private pendingBytes = 0;
-  /** Per appended JSON lines file, its size before this run wrote to it. */
-  private readonly offsets = new Map<string, number>();
-  private run = 1;
-  private suffix = '';
-  private previousRuns: Partial<RecordingManifest>[] = [];
-  private inheritedTranscriptOrigin: number | undefined;
+  /** Which run this is, what the earlier ones were, where this run's lines begin. */
+  private readonly setup = newRunSetup();
   private mediaParams: MediaParams | undefined;
   private readonly tracks: RecordingTracks;
   private readonly tally = newTally();
@@ -169,7 +159,7 @@ export class Recording implements AsyncDisposable {
       dir: this.dir,
       audioLayout: this.audioLayout,
       headerRewriteMs: options.headerRewriteMs,
-      suffix: () => this.suffix,
+      suffix: () => this.setup.suffix,
       writerOptions: (file) => this.writerOptions(file),
       recordError: (what, error) => this.recordError(what, error),
       dropped: (bytes) => this.dropOwn('audio', bytes),
@@ -274,7 +264,7 @@ export class Recording implements AsyncDisposable {
 
   /** The manifest as it stands (no `endedAt` until finalized). */
   manifest(): RecordingManifest {
-    return this.buildManifest(currentFiles(this.tracks, this.offsets));
+    return this.buildManifest(currentFiles(this.tracks, this.setup.offsets));
   }
 
   /**
@@ -298,21 +288,11 @@ export class Recording implements AsyncDisposable {
     try {
       if (after !== undefined) await after.then(noop, noop);
       await mkdir(this.dir, { recursive: true });
-      let previous = await readManifest(this.dir);
-      if (previous.status === 'ok' && typeof previous.manifest.endedAt !== 'string') {
-        // A run whose process died (another instance taking the stream over, or no repair at start):
-        // repaired first, so that `previousRuns` describes its files, not its last manifest.
-        await repairRecording(this.dir, {
-          now: this.now,
-          onError: (path, error) => this.recordError(`repairing ${path}`, error),
-        });
-        previous = await readManifest(this.dir);
-      }
-      if (previous.status !== 'missing') this.continueFrom(previous.status === 'ok' ? previous.manifest : {});
-      if (previous.status === 'corrupt') {
-        this.notes.push(`an unreadable manifest.json (${messageOf(previous.error)}) was replaced`);
-      }
-      await this.measureOffsets();
+      await prepareRun(this.dir, this.setup, {
+        now: this.now,
+        onRepairError: (path, error) => this.recordError(`repairing ${path}`, error),
+        note: (text) => this.notes.push(text),
+      });
     } catch (error) {
       if (this.phase === 'starting') this.phase = 'failed';
       this.recordError('recording folder', error);
@@ -328,31 +308,6 @@ export class Recording implements AsyncDisposable {
     this.pendingBytes = 0;
     for (const item of held) item.work();
     this.scheduleManifest();
-  }
-
-  /** Sizes of the JSON lines files before this run appends: where its lines begin (for a repair). */
-  private async measureOffsets(): Promise<void> {
-    await Promise.all(
-      APPENDED_FILES.map(async (file) => {
-        try {
-          this.offsets.set(file, (await stat(join(this.dir, file))).size);
-        } catch (error) {
-          if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-          this.offsets.set(file, 0);
-        }
-      }),
-    );
-  }
-
-  /** A stream resumed into a folder that holds a recording already: this is the next run. */
-  private continueFrom(previous: Partial<RecordingManifest>): void {
-    const run = typeof previous.run === 'number' && previous.run >= 1 ? previous.run : 1;
-    this.run = run + 1;
-    this.suffix = `.run${this.run}`;
-    const { previousRuns, ...rest } = previous;
-    this.previousRuns = [...(Array.isArray(previousRuns) ? previousRuns : []), rest];
-    const origin = previous.transcriptOriginMs ?? previous.timelineOriginMs;
-    if (typeof origin === 'number') this.inheritedTranscriptOrigin = origin;
   }
 
   /**
@@ -414,7 +369,7 @@ export class Recording implements AsyncDisposable {
 
   private transcriptOrigin(): number {
     return (
-      this.inheritedTranscriptOrigin ??
+      this.setup.inheritedTranscriptOrigin ??
       this.tracks.audio.originMs ??
       this.tracks.firstMediaMs ??
       this.startedAt
@@ -429,7 +384,7 @@ export class Recording implements AsyncDisposable {
     const closing = this.tracks.finalize(this.transcriptOrigin());
     await Promise.all(closing.map(({ file, done }) => settle(file, done)));
     this.end = { endedAt, reason: options.reason, stopReason: options.stopReason };
-    const files = await measuredFiles(this.dir, this.tracks, this.offsets);
+    const files = await measuredFiles(this.dir, this.tracks, this.setup.offsets);
     await this.manifestChain;
     // Built once: what is on disk and what the caller gets must be the same, even if an item comes
     // while the manifest is being written.
@@ -446,7 +401,7 @@ export class Recording implements AsyncDisposable {
   private buildManifest(files: ManifestFile[]): RecordingManifest {
     const head: ManifestHead = {
       ref: this.ref,
-      run: this.run,
+      run: this.setup.run,
       writer: this.writer,
       startedAt: this.startedAt,
       audioLayout: this.audioLayout,
@@ -457,7 +412,7 @@ export class Recording implements AsyncDisposable {
       notes: this.notes,
       errors: this.errors,
       end: this.end,
-      previousRuns: this.previousRuns,
+      previousRuns: this.setup.previousRuns,
     };
     return buildManifest(head, files, this.counters);
   }
