@@ -2,28 +2,24 @@
  * The rtmskit service: receives Zoom's webhooks, holds every stream, records them, and keeps a durable
  * registry so a restart resumes what was live. On a Redis store it is one instance of a fleet.
  */
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { StreamManager, type StreamRef } from '../manager/StreamManager.js';
-import { type Encoder, needsEncoding } from '../media/encode/index.js';
-import { probeWritable } from '../media/folders.js';
+import type { Encoder } from '../media/encode/index.js';
 import type { RecordingManifest } from '../media/manifest.js';
-import { RECORDINGS_DIR } from '../media/paths.js';
-import { attachRecorder, type RecorderHandle, repairRecordings } from '../media/Recorder.js';
+import { attachRecorder, type RecorderHandle } from '../media/Recorder.js';
 import { EventBus } from '../outputs/EventBus.js';
 import type { Notifier, NotifierTuning } from '../outputs/notify/Notifier.js';
 import { registerNotifyMetrics } from '../outputs/notify/notifyMetrics.js';
 import { RedisOutputs } from '../outputs/RedisOutputs.js';
 import { recordingFinishedData } from '../outputs/recordingEvent.js';
 import { StopReason } from '../protocol/enums.js';
-import { RTMS_ERROR_CODES, RtmsError } from '../protocol/errors.js';
 import { openStore } from '../store/index.js';
 import type { Store } from '../store/Store.js';
 import type { WebhookEvent } from '../webhook/events.js';
 import { WebhookReceiver } from '../webhook/receiver.js';
 import { DEFAULT_REDIS_STREAMS, type ServiceConfig } from './config.js';
 import type { ConnectionGuard } from './connectionGuard.js';
+import { prepareDataFolder, repairAtStart } from './dataFolder.js';
 import { ServiceFleet } from './fleet.js';
 import { Housekeeping } from './housekeeping.js';
 import { attachLive } from './live.js';
@@ -130,41 +126,13 @@ export class RtmsService implements AsyncDisposable {
       instance: config.instanceId,
     });
     const now = options.now ?? Date.now;
-    await mkdir(config.dataDir, { recursive: true }).catch((cause: unknown) => {
-      throw new RtmsError(
-        RTMS_ERROR_CODES.CONFIG_INVALID,
-        `data folder ${config.dataDir} cannot be created`,
-        {
-          cause,
-          fix: 'point RTMSKIT_DATA_DIR (or --data-dir) at a writable folder',
-        },
-      );
-    });
-    const recordingsDir = join(config.dataDir, RECORDINGS_DIR);
-    await probeWritable(recordingsDir).catch((cause: unknown) => {
-      throw new RtmsError(
-        RTMS_ERROR_CODES.CONFIG_INVALID,
-        `recordings cannot be written to ${recordingsDir}: ${(cause as Error).message}`,
-        {
-          cause,
-          fix:
-            `make ${recordingsDir} a folder this process can write to, or point RTMSKIT_DATA_DIR ` +
-            '(or --data-dir) at one: no stream is connected without a place to record it',
-        },
-      );
-    });
+    const recordingsDir = await prepareDataFolder(config.dataDir);
     const store = await openStore(
       config.storeUrl,
       config.redisPassword === undefined ? {} : { redisPassword: config.redisPassword },
     );
     // Recordings whose encoding a stop or a crash cut short, met by the repair pass: redone below.
-    const unencoded: string[] = [];
-    const repaired = await repairRecordings(config.dataDir, {
-      onFinished: (dir, manifest) => {
-        if (needsEncoding(manifest)) unencoded.push(dir);
-      },
-    });
-    if (repaired.length > 0) logger.warn({ files: repaired }, 'repaired unfinished recordings');
+    const unencoded = await repairAtStart(config.dataDir, logger);
 
     const receiver = new WebhookReceiver({
       secretToken: [config.app.secretToken, ...(config.videoSdk ? [config.videoSdk.secretToken] : [])].filter(
