@@ -47,7 +47,7 @@ function frameText(
   const stop = end ?? bytes.length;
   // A binary frame may hold anything, so it is checked; text frames are JSON-parsed right away, and a
   // broken UTF-8 sequence in one can only turn into a decode error or a replacement character in a string.
-  if (isBinary && !isUtf8(bytes.subarray(start, stop)))
+  if (isBinary && !isUtf8(start === 0 && stop === bytes.length ? bytes : bytes.subarray(start, stop)))
     return { code: 'NOT_UTF8', message: 'binary frame is not UTF-8 text' };
   if (Buffer.isBuffer(bytes)) {
     // TextDecoder drops a byte-order mark; Buffer#toString keeps it, and JSON.parse would refuse it.
