@@ -39,7 +39,7 @@ import {
   type SendRequest,
 } from './requests.js';
 import { type MediaSlot, StreamConnection } from './StreamConnection.js';
-import { type ListenerCounts, safeEmit1, trackListeners } from './safeEmit.js';
+import { type ListenerTracker, safeEmit1, trackListeners } from './safeEmit.js';
 import { checkServerUrl } from './serverUrls.js';
 import { onSignalingMessage, type SessionFacts, type SignalingHost } from './signalingMessages.js';
 import { StreamRecovery } from './streamRecovery.js';
@@ -73,7 +73,7 @@ export class RtmsStream extends EventEmitter<StreamEvents> implements AsyncDispo
   private serverUrls: readonly string[];
   private readonly conn: StreamConnection;
   private readonly tracker = new DeliveryTracker();
-  private readonly listening: ListenerCounts;
+  private readonly listening: ListenerTracker;
   private readonly signalingHost: SignalingHost;
   private sink: StreamSink | undefined;
   private readonly session: SessionFacts = { sessionId: undefined, stopped: undefined, lastEvent7At: 0 };
@@ -211,7 +211,7 @@ export class RtmsStream extends EventEmitter<StreamEvents> implements AsyncDispo
         this.reportListenerError(name, cause);
       }
     }
-    safeEmit1(this as unknown as EventEmitter, this.listening[name], name, payload, this.reportListenerError);
+    safeEmit1(this as unknown as EventEmitter, this.listening, name, payload, this.reportListenerError);
   }
 
   private readonly reportListenerError = (name: string, cause: unknown): void => {

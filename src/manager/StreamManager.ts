@@ -13,7 +13,7 @@ import {
 } from '../client/handshakeGate.js';
 import type { RtmsStreamOptions } from '../client/options.js';
 import { RtmsStream } from '../client/RtmsStream.js';
-import { type ListenerCounts, safeEmit2, trackListeners } from '../client/safeEmit.js';
+import { type ListenerTracker, safeEmit2, trackListeners } from '../client/safeEmit.js';
 import { RTMS_ERROR_CODES, RtmsError } from '../protocol/errors.js';
 import type { WebhookEvent } from '../webhook/events.js';
 import { DELIVERY_TTL_MS, type DeliveryLedger, MemoryDeliveryLedger } from './DeliveryLedger.js';
@@ -81,7 +81,7 @@ export class StreamManager extends EventEmitter<ManagerEvents> implements AsyncD
   private readonly queues = new Map<string, Promise<unknown>>();
   private closing = false;
   /** Listeners per event, for the forwarding path (see `trackListeners`). */
-  private readonly listening: ListenerCounts;
+  private readonly listening: ListenerTracker;
 
   constructor(options: StreamManagerOptions) {
     super();
@@ -275,19 +275,19 @@ export class StreamManager extends EventEmitter<ManagerEvents> implements AsyncD
 
   private wire(entry: Entry): void {
     const { ref, stream } = entry;
-    const counts = this.listening;
+    const listeners = this.listening;
     const report = (name: string, cause: unknown) => {
       if (name === 'error') return;
       const error = new RtmsError(RTMS_ERROR_CODES.HANDLER_FAILED, `a '${name}' listener threw`, {
         cause,
         fix: 'fix the listener; the stream goes on',
       });
-      safeEmit2(this, counts.error, 'error', ref, error, () => undefined);
+      safeEmit2(this, listeners, 'error', ref, error, () => undefined);
     };
     // Every event of the stream, called directly: one dispatch per frame, not a second EventEmitter hop.
     // A listener that throws does not starve the others (a recorder behind an application handler).
     stream.setSink((name, payload) => {
-      safeEmit2(this, counts[name], name, ref, payload, report);
+      safeEmit2(this, listeners, name, ref, payload, report);
       if (name === 'participantJoin') {
         for (const p of (payload as StreamEvents['participantJoin'][0]).participants)
           entry.participants.set(String(p.userId), p);
