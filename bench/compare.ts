@@ -95,14 +95,8 @@ function describeRecorded(recorded: NonNullable<RunResult['recorded']>): string 
 
 /** Runs the rounds, printing each run's row as it ends. */
 export async function compare(o: ComparisonOptions): Promise<Comparison> {
-  const results = {
-    floor: [],
-    transport: [],
-    rtmskit: [],
-    library: [],
-    service: [],
-    outputs: [],
-  } as Comparison;
+  // A list per contender; only contenders are ever looked up.
+  const results = Object.fromEntries(o.contenders.map((kind) => [kind, []])) as unknown as Comparison;
   const table = new RowPrinter(HEADER, MIN_WIDTHS, 2);
   table.header();
   for (let round = 0; round < o.rounds; round++) {
@@ -133,7 +127,7 @@ export async function compare(o: ComparisonOptions): Promise<Comparison> {
       if (r.logLines.length > 0)
         console.log(`  ${kind} round ${i + 1}: ${r.logLines.length} log lines, first: ${r.logLines[0]}`);
     }
-  for (const kind of ['service', 'outputs'] as const)
+  for (const kind of o.contenders)
     for (const [i, r] of results[kind].entries())
       if (r.recorded) console.log(`  ${kind} round ${i + 1} recorded ${describeRecorded(r.recorded)}`);
   const warnings = new Set(o.contenders.flatMap((kind) => results[kind].flatMap((r) => r.simWarnings)));
@@ -170,12 +164,13 @@ export function printCpuRatio(
 
 /** Prints memory per stream of each contender over the rounds. */
 export function printMemory(c: Comparison, o: ComparisonOptions): void {
+  const width = Math.max(...o.contenders.map((kind) => kind.length));
   for (const kind of o.contenders) {
     const runs = c[kind];
     const rss = spread(runs.map((r) => kibPerStream(r.memory.rss, r.baseline.rss, r.connected)));
     const heap = spread(runs.map((r) => kibPerStream(r.memory.heapUsed, r.baseline.heapUsed, r.connected)));
     console.log(
-      `  memory per stream, ${kind.padEnd(9)}: RSS ${formatSpread(rss, 0, ' KiB')}; heap used ${formatSpread(heap, 0, ' KiB')}`,
+      `  memory per stream, ${kind.padEnd(width)}: RSS ${formatSpread(rss, 0, ' KiB')}; heap used ${formatSpread(heap, 0, ' KiB')}`,
     );
   }
 }

@@ -2,6 +2,7 @@
 import { mkdir } from 'node:fs/promises';
 import type { AudioFrame, ChatLine, TranscriptSegment, VideoFrame } from '../client/events.js';
 import { StreamState } from '../protocol/enums.js';
+import { messageOf } from '../protocol/errorText.js';
 import type { MediaParams } from '../protocol/messages.js';
 import type { Product } from '../protocol/products.js';
 import {
@@ -86,10 +87,6 @@ interface Held {
 }
 
 type Phase = 'starting' | 'open' | 'failed' | 'finalizing';
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 /**
  * Records one stream into its folder.

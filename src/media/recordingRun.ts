@@ -5,12 +5,13 @@
  */
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { messageOf } from '../protocol/errorText.js';
 import { type RecordingManifest, readManifest } from './manifest.js';
 import { repairRecording } from './repair.js';
 import { TRANSCRIPT_FILES } from './TranscriptTrack.js';
 
 /** The JSON lines files every run appends to. */
-export const APPENDED_FILES = [TRANSCRIPT_FILES.jsonl, 'chat.jsonl', 'events.jsonl'] as const;
+const APPENDED_FILES = [TRANSCRIPT_FILES.jsonl, 'chat.jsonl', 'events.jsonl'] as const;
 
 export interface RunSetup {
   /** 1 for a new folder, then 2, 3 … */
@@ -36,10 +37,6 @@ export interface RunSetupOptions {
   onRepairError: (path: string, error: unknown) => void;
   /** Something the manifest should say about the folder. */
   note: (text: string) => void;
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /**

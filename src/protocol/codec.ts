@@ -45,17 +45,18 @@ function frameText(
   else if (data instanceof ArrayBuffer) bytes = new Uint8Array(data);
   else bytes = data;
   const stop = end ?? bytes.length;
+  // A view only when the frame is part of `bytes` and a check needs one.
+  const frame = () => (start === 0 && stop === bytes.length ? bytes : bytes.subarray(start, stop));
   // A binary frame may hold anything, so it is checked; text frames are JSON-parsed right away, and a
   // broken UTF-8 sequence in one can only turn into a decode error or a replacement character in a string.
-  if (isBinary && !isUtf8(start === 0 && stop === bytes.length ? bytes : bytes.subarray(start, stop)))
-    return { code: 'NOT_UTF8', message: 'binary frame is not UTF-8 text' };
+  if (isBinary && !isUtf8(frame())) return { code: 'NOT_UTF8', message: 'binary frame is not UTF-8 text' };
   if (Buffer.isBuffer(bytes)) {
     // TextDecoder drops a byte-order mark; Buffer#toString keeps it, and JSON.parse would refuse it.
     const bom =
       stop - start >= 3 && bytes[start] === 0xef && bytes[start + 1] === 0xbb && bytes[start + 2] === 0xbf;
     return bytes.toString('utf8', bom ? start + 3 : start, stop);
   }
-  return utf8Decoder.decode(bytes.subarray(start, stop));
+  return utf8Decoder.decode(frame());
 }
 
 /**

@@ -4,6 +4,7 @@
  */
 
 import { probeWritable } from '../media/folders.js';
+import { messageOf } from '../protocol/errorText.js';
 import type { Store } from '../store/Store.js';
 
 /** Why the service is not ready. */
@@ -98,8 +99,4 @@ export class ReadinessCheck {
 
 function notReady(reason: NotReadyReason, detail: string): Readiness {
   return { ok: false, reason, detail };
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
